@@ -1,0 +1,1 @@
+"""A Maelstrom-compatible simulator: `python3 -m sim test -w WORKLOAD --bin NODE ...`."""

@@ -1,0 +1,92 @@
+"""The contract between the simulator core and a workload.
+
+Histories are Jepsen-shaped: a list of op dicts in real-time order, each
+  {"index": int, "type": "invoke"|"ok"|"fail"|"info", "f": str, "value": ...,
+   "process": int|"nemesis", "time": int (ns since the test started),
+   "final": bool (final-phase op), "error": optional [code, text] or str}
+An invocation and its completion share "process" and "f"; the completion
+follows its invocation. Ops of the nemesis use process "nemesis" and are
+excluded from op counts.
+
+The core owns processes, network, nemesis, services, clients, the stagger
+generator and stats. A workload owns what is specific to it:
+
+  class W(Workload):
+      name = "echo"
+      reopen_after_info = True        # close the client and open a new cN id after an info
+      idempotent = {"read"}           # fs whose indefinite outcome is recorded as fail
+      def __init__(self, opts, rng)   # opts: sim.cli.Options, rng: random.Random (seeded)
+      async def setup(self, open_client, node_ids)
+                                      # after init, before the main phase (e.g. topology);
+                                      # open_client(node) -> Client
+      def next_op(self, process, now) # next main-phase op for a free worker, or None
+                                      #   -> {"f": str, "value": ...}
+      async def invoke(self, client, op, process)
+                                      # perform op through client; return the completion
+                                      #   {"type": "ok"|"fail"|"info", "value": ..., "error"?: ...}
+                                      # client.call raises ClientError / Timeout as below; the
+                                      # core turns an escaping ClientError/Timeout into fail/info
+                                      # by definiteness and `idempotent`.
+      def final_ops(self, process)    # ops each worker runs after the recovery wait ([] if none)
+      def check(self, history, ctx)   # -> {"valid": bool, ...}; ctx.node_ids, ctx.opts, ctx.extra
+      def summary_extra(self, result) # optional: extra top-level keys for results.json
+
+Client (provided by the core, bound to one node, one request at a time):
+      client.id, client.node
+      await client.call(body, reply_type, schema, timeout=5.0) -> reply body
+          body: request body without msg_id; the client assigns msg_id.
+          A reply of type reply_type is validated against `schema` (sim.schema); a mismatch
+          is a test error (run invalid) and raises SchemaError.
+          A reply of type "error" raises ClientError(code, text).
+          No reply within timeout raises Timeout (indefinite, code 0).
+"""
+
+
+class ClientError(Exception):
+    """An error reply from a node: {"type": "error", "code", "text"}."""
+
+    def __init__(self, code, text=""):
+        super().__init__(f"error {code}: {text}")
+        self.code = code
+        self.text = text
+
+    @property
+    def definite(self):
+        return self.code not in (0, 13) and self.code < 1000
+
+
+class Timeout(ClientError):
+    def __init__(self, text="client timed out"):
+        super().__init__(0, text)
+
+
+class SchemaError(Exception):
+    """A reply that breaks its closed schema; recorded as a test error by the core."""
+
+
+class Workload:
+    name = "?"
+    reopen_after_info = True
+    idempotent = frozenset()
+
+    def __init__(self, opts, rng):
+        self.opts = opts
+        self.rng = rng
+
+    async def setup(self, open_client, node_ids):
+        return None
+
+    def next_op(self, process, now):
+        raise NotImplementedError
+
+    async def invoke(self, client, op, process):
+        raise NotImplementedError
+
+    def final_ops(self, process):
+        return []
+
+    def check(self, history, ctx):
+        raise NotImplementedError
+
+    def summary_extra(self, result):
+        return {}
