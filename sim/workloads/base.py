@@ -30,6 +30,11 @@ generator and stats. A workload owns what is specific to it:
       def final_ops(self, process)    # ops each worker runs after the recovery wait ([] if none)
       def check(self, history, ctx)   # -> {"valid": bool, ...}; ctx.node_ids, ctx.opts, ctx.extra
       def summary_extra(self, result) # optional: extra top-level keys for results.json
+      async def probe(self, open_client, node_ids)
+                                      # optional, after the final phase and after the net
+                                      # stats are frozen: extra simulator-only observations
+                                      # (e.g. txn reads every key on every node to expose G0);
+                                      # not counted as ops or messages. Result -> ctx.extra.
 
 Client (provided by the core, bound to one node, one request at a time):
       client.id, client.node
@@ -90,3 +95,6 @@ class Workload:
 
     def summary_extra(self, result):
         return {}
+
+    async def probe(self, open_client, node_ids):
+        return None
