@@ -1,0 +1,245 @@
+"""The txn-rw-register workload: Elle's generator, and the checker on synthetic histories
+and on real simulator runs against correct and deliberately broken nodes."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import types
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sim.workloads import txn_rw_register as txn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- generator ---------------------------------------------------------------------------
+
+def make_workload(seed=3, **opts):
+    return txn.WORKLOAD(types.SimpleNamespace(consistency_models=["read-committed"], **opts),
+                        random.Random(seed))
+
+
+def test_generator_makes_short_txns_with_unique_writes_per_key():
+    w = make_workload()
+    ops = [w.next_op(0, 0) for _ in range(3000)]
+    assert {op["f"] for op in ops} == {"txn"}
+    assert {len(op["value"]) for op in ops} == {1, 2, 3, 4}
+    writes = [(k, v) for op in ops for f, k, v in op["value"] if f == "w"]
+    assert len(writes) == len(set(writes))
+    per_key = Counter(k for k, _ in writes)
+    assert max(per_key.values()) <= 16
+    assert all(v is None for op in ops for f, k, v in op["value"] if f == "r")
+    assert all(isinstance(k, int) and isinstance(v, (int, type(None)))
+               for op in ops for f, k, v in op["value"])
+
+
+def test_generator_rotates_keys_and_favours_the_newest():
+    w = make_workload()
+    ops = [w.next_op(0, 0) for _ in range(3000)]
+    keys = Counter(k for op in ops for _, k, _ in op["value"])
+    assert max(keys) > 50                     # retired keys were replaced by fresh ones
+    first = Counter(k for op in ops[:40] for _, k, _ in op["value"] if k < 10)
+    assert first[9] > first[0]                # exponential: the last pool key is the likeliest
+
+
+def test_generator_honours_txn_length_and_writes_per_key_options():
+    w = make_workload(max_txn_length=1, max_writes_per_key=2, key_count=3)
+    ops = [w.next_op(0, 0) for _ in range(200)]
+    assert {len(op["value"]) for op in ops} == {1}
+    per_key = Counter(k for op in ops for f, k, v in op["value"] if f == "w")
+    assert max(per_key.values()) <= 2
+
+
+# --- checker on synthetic histories ------------------------------------------------------
+
+class History:
+    """Builds a history of sequential txns, each invoke immediately followed by its completion."""
+
+    def __init__(self):
+        self.ops = []
+
+    def txn(self, mops, type="ok", process=0):
+        asked = [[f, k, None if f == "r" else v] for f, k, v in mops]
+        for t, value in (("invoke", asked), (type, mops if type == "ok" else asked)):
+            self.ops.append({"index": len(self.ops), "type": t, "f": "txn", "value": value,
+                             "process": process, "time": len(self.ops) * 1000})
+        return self
+
+
+def check(history, models=("read-committed",), finals=None):
+    extra = None
+    if finals is not None:
+        extra = {"final": {node: sorted(state.items()) for node, state in finals.items()}}
+    return txn.check_history(history.ops, list(models), extra)
+
+
+def test_a_serial_history_is_valid_under_every_model():
+    h = (History().txn([["r", 1, None], ["w", 1, 1], ["w", 2, 1]])
+         .txn([["r", 1, 1], ["r", 2, 1], ["w", 2, 2]])
+         .txn([["w", 1, 2], ["w", 1, 3], ["r", 1, 3]]))
+    result = check(h, ["read-uncommitted", "read-committed", "serializable"],
+                   finals={"n0": {1: 3, 2: 2}, "n1": {1: 3, 2: 2}})
+    assert result["valid"] is True
+    assert result["anomaly_types"] == []
+    assert result["models"]["serializable"]["not_checked"]
+    assert result["final_state"] == {"probed": True, "keys": 2, "divergent_keys": []}
+
+
+def test_aborted_read_is_g1a_and_breaks_read_committed_only():
+    h = (History().txn([["w", 1, 1]], type="fail")
+         .txn([["r", 1, 1]]))
+    rc = check(h)
+    assert rc["valid"] is False
+    assert rc["anomaly_types"] == ["G1a"]
+    assert rc["anomalies"]["G1a"][0]["mop"] == ["r", 1, 1]
+    assert check(h, ["read-uncommitted"])["valid"] is True
+
+
+def test_intermediate_read_is_g1b_but_reading_your_own_is_fine():
+    h = (History().txn([["w", 1, 1], ["w", 1, 2], ["r", 1, 2]])
+         .txn([["r", 1, 1]]))
+    result = check(h)
+    assert result["anomaly_types"] == ["G1b"]
+    assert result["anomaly_counts"] == {"G1b": 1}
+    assert result["valid"] is False
+
+
+def test_internal_inconsistency_is_reported_and_forbidden_by_serializable():
+    h = History().txn([["w", 1, 5], ["r", 1, 4]])
+    result = check(h, ["read-committed", "serializable"])
+    assert result["anomaly_types"] == ["internal"]
+    assert result["models"]["read-committed"]["holds"] is True   # as Elle: RC allows it
+    assert result["models"]["serializable"]["holds"] is False
+    assert result["valid"] is False
+
+
+def test_dirty_write_seen_only_through_the_final_state_is_g0():
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]], process=0)
+         .txn([["w", 1, 2], ["w", 2, 2]], process=1))
+    assert check(h, ["read-uncommitted"])["valid"] is True          # Maelstrom's blind spot
+    result = check(h, ["read-uncommitted"], finals={"n0": {1: 1, 2: 2}, "n1": {1: 1, 2: 2}})
+    assert result["valid"] is False
+    assert "G0" in result["anomaly_types"]
+    cycle = result["anomalies"]["G0"][0]["cycle"]
+    assert {step["type"] for step in cycle} == {"ww"}
+    assert {step["key"] for step in cycle} == {1, 2}
+
+
+def test_a_consistent_final_state_gives_no_g0():
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]])
+         .txn([["w", 1, 2], ["w", 2, 2]]))
+    assert check(h, finals={"n0": {1: 2, 2: 2}})["valid"] is True
+
+
+def test_writes_follow_reads_order_plus_final_state_gives_g0():
+    # T2 read T1's x and overwrote it, yet T1's y is final over T2's y.
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]])
+         .txn([["r", 1, 1], ["w", 1, 2], ["w", 2, 2]]))
+    result = check(h, ["read-uncommitted"], finals={"n0": {1: 2, 2: 1}})
+    assert result["anomaly_types"] == ["G0", "G1c"] or result["anomaly_types"] == ["G0"]
+    assert result["valid"] is False
+
+
+def test_circular_information_flow_is_g1c():
+    # T1 writes x, reads T2's y; T2 writes y, reads T1's x: each saw the other.
+    h = (History().txn([["w", 1, 1], ["r", 2, 1]], process=0)
+         .txn([["w", 2, 1], ["r", 1, 1]], process=1))
+    result = check(h)
+    assert result["anomaly_types"] == ["G1c"]
+    assert {s["type"] for s in result["anomalies"]["G1c"][0]["cycle"]} == {"wr"}
+    assert check(h, ["read-uncommitted"])["valid"] is True
+
+
+def test_a_failed_write_in_the_final_state_is_an_aborted_read():
+    h = History().txn([["w", 1, 1]], type="fail")
+    result = check(h, finals={"n0": {1: 1}})
+    assert result["anomaly_types"] == ["G1a"]
+
+
+def test_divergent_final_states_are_reported_not_used():
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]])
+         .txn([["w", 1, 2], ["w", 2, 2]]))
+    result = check(h, finals={"n0": {1: 1, 2: 2}, "n1": {1: 2, 2: 2}})
+    assert result["final_state"]["divergent_keys"] == [1]
+    assert result["valid"] is True
+
+
+def test_a_reply_that_does_not_answer_the_request_is_malformed():
+    h = History()
+    h.ops += [{"index": 0, "type": "invoke", "f": "txn", "value": [["w", 1, 1]], "process": 0,
+               "time": 0},
+              {"index": 1, "type": "ok", "f": "txn", "value": [["w", 1, 2]], "process": 0,
+               "time": 1}]
+    result = check(h, ["read-uncommitted"])
+    assert result["anomaly_types"] == ["malformed"]
+    assert result["valid"] is False
+
+
+def test_info_txns_count_as_writers_but_not_as_readers():
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]], type="info", process=0)
+         .txn([["w", 1, 2], ["w", 2, 2]], process=1))
+    result = check(h, ["read-uncommitted"], finals={"n0": {1: 1, 2: 2}})
+    assert result["anomaly_types"] == ["G0"]
+
+
+# --- simulator runs -----------------------------------------------------------------------
+
+def sim_run(tmp_path, node, *flags, time_limit=3):
+    """Run the simulator on a node; return (exit code, results.json as a dict)."""
+    cmd = [sys.executable, "-m", "sim", "test", "-w", "txn-rw-register", "--bin", str(node),
+           "--time-limit", str(time_limit), "--rate", "200", "--seed", "7", *flags]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    results = tmp_path / "store" / "latest" / "results.json"
+    assert results.exists(), proc.stderr[-2000:]
+    return proc.returncode, json.loads(results.read_text())
+
+
+def workload_result(results):
+    return results["checkers"]["workload"]
+
+
+NODES = ROOT / "tests" / "nodes"
+BROKEN = ROOT / "tests" / "broken"
+needs_core = pytest.mark.skipif(not (ROOT / "sim" / "runner.py").exists(),
+                                reason="simulator core not present")
+
+
+@needs_core
+def test_sim_passes_a_correct_replicated_node_under_partitions(tmp_path):
+    code, results = sim_run(tmp_path, NODES / "txn_versioned.py", "--node-count", "2",
+                            "--concurrency", "2n", "--consistency-models", "read-committed",
+                            "--nemesis", "partition", "--nemesis-interval", "1")
+    assert workload_result(results)["valid"] is True, workload_result(results)
+    assert code == 0
+
+
+@needs_core
+def test_sim_flags_aborted_reads(tmp_path):
+    code, results = sim_run(tmp_path, BROKEN / "txn_aborted_read.py", "--node-count", "1",
+                            "--consistency-models", "read-committed")
+    assert "G1a" in workload_result(results)["anomaly_types"]
+    assert code == 1
+
+
+@needs_core
+def test_sim_flags_intermediate_reads(tmp_path):
+    code, results = sim_run(tmp_path, BROKEN / "txn_intermediate_read.py", "--node-count", "1",
+                            "--consistency-models", "read-committed")
+    assert "G1b" in workload_result(results)["anomaly_types"]
+    assert code == 1
+
+
+@needs_core
+def test_sim_flags_dirty_writes_that_maelstrom_cannot_see(tmp_path):
+    code, results = sim_run(tmp_path, BROKEN / "txn_dirty_write.py", "--node-count", "2",
+                            "--concurrency", "2n", "--consistency-models", "read-uncommitted")
+    result = workload_result(results)
+    assert "G0" in result["anomaly_types"]
+    assert result["models"]["read-uncommitted"]["holds"] is False
+    assert code == 1
