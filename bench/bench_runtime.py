@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Throughput of echo.py against a minimal raw loop, same input, same run.
+
+Each round starts a process, waits for its init_ok, then (timer on) pipes N
+echo requests into it from a writer thread while reading replies until all N
+arrived. Prints requests/s for both, per round and the median, and the ratio.
+
+    python3 bench/bench_runtime.py [--requests 50000] [--rounds 5]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The baseline: chunked read, json loads/dumps, one write per batch. No error handling.
+RAW_LOOP = r'''
+import json, os
+rest = b""
+while True:
+    chunk = os.read(0, 1 << 20)
+    if not chunk:
+        break
+    lines = (rest + chunk).split(b"\n")
+    rest = lines.pop()
+    out = []
+    for line in lines:
+        if not line:
+            continue
+        msg = json.loads(line)
+        body = msg["body"]
+        if body["type"] == "init":
+            reply = {"type": "init_ok"}
+        else:
+            reply = {"type": "echo_ok", "echo": body["echo"]}
+        reply["in_reply_to"] = body["msg_id"]
+        out.append(json.dumps({"src": msg["dest"], "dest": msg["src"], "body": reply}))
+    if out:
+        os.write(1, ("\n".join(out) + "\n").encode())
+'''
+
+INIT = {"src": "c0", "dest": "n0",
+        "body": {"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": ["n0"]}}
+
+
+def requests(n):
+    lines = [json.dumps({"src": "c1", "dest": "n0",
+                         "body": {"type": "echo", "msg_id": i + 2, "echo": f"payload {i}"}})
+             for i in range(n)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def one_round(cmd, payload, n):
+    """Requests per second through cmd, measured after init_ok."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+    proc.stdin.write((json.dumps(INIT) + "\n").encode())
+    proc.stdin.flush()
+    if not proc.stdout.readline():  # init_ok (nothing else is buffered yet)
+        raise RuntimeError(f"{cmd} did not answer init")
+    start = time.perf_counter()
+    writer = threading.Thread(target=_write_all, args=(proc.stdin, payload))
+    writer.start()
+    fd, seen = proc.stdout.fileno(), 0
+    while seen < n:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise RuntimeError(f"{cmd} stopped early")
+        seen += chunk.count(b"\n")
+    elapsed = time.perf_counter() - start
+    writer.join()
+    proc.stdin.close()
+    proc.wait()
+    return n / elapsed
+
+
+def _write_all(pipe, payload):
+    pipe.write(payload)
+    pipe.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    payload = requests(args.requests)
+    commands = {"echo.py": [sys.executable, "echo.py"],
+                "raw loop": [sys.executable, "-c", RAW_LOOP]}
+    rates = {name: [] for name in commands}
+    for r in range(args.rounds):
+        for name, cmd in commands.items():
+            rates[name].append(one_round(cmd, payload, args.requests))
+        print(f"round {r + 1}: echo.py {rates['echo.py'][-1]:,.0f}/s, "
+              f"raw loop {rates['raw loop'][-1]:,.0f}/s")
+    echo, raw = (statistics.median(rates[name]) for name in commands)
+    print(f"median over {args.rounds} rounds of {args.requests} requests: "
+          f"echo.py {echo:,.0f} req/s, raw loop {raw:,.0f} req/s, ratio {echo / raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()
