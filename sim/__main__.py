@@ -1,0 +1,6 @@
+"""Entry point: `python3 -m sim test ARGS`."""
+import sys
+
+from sim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,189 @@
+"""Command line: `python3 -m sim test ARGS`, where ARGS are `maelstrom test`'s plus --seed.
+
+Positional arguments, and everything after `--`, are passed to the node binary. A bad flag
+prints one line and exits 2.
+"""
+
+import argparse
+import random
+import sys
+
+TOPOLOGIES = ("grid", "line", "tree2", "tree3", "tree4", "total")
+LATENCY_DISTS = ("constant", "uniform", "exponential")
+CONSISTENCY_MODELS = ("read-uncommitted", "read-committed", "repeatable-read", "snapshot-isolation",
+                      "serializable", "strict-serializable", "linearizable", "sequential",
+                      "causal", "consistent-view", "cursor-stability", "monotonic-atomic-view",
+                      "update-serializable", "strong-session-serializable",
+                      "strong-snapshot-isolation", "strong-serializable")
+
+
+class UsageError(Exception):
+    pass
+
+
+class Options:
+    """Parsed options; the attribute names are the workload contract (contract-extra.md)."""
+
+    def __init__(self, **kw):
+        self.workload = "echo"
+        self.bin = None
+        self.bin_args = []
+        self.node_count = 1
+        self.time_limit = 60.0
+        self.rate = 5.0
+        self.concurrency = 1
+        self.latency = 0.0
+        self.latency_dist = "constant"
+        self.nemesis = set()
+        self.nemesis_interval = 10.0
+        self.availability = None
+        self.consistency_models = ["strict-serializable"]
+        self.topology = "grid"
+        self.seed = None
+        self.log_stderr = False
+        self.store = "store"
+        self.progress = True
+        self.__dict__.update(kw)
+
+    @property
+    def node_ids(self):
+        return [f"n{i}" for i in range(self.node_count)]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+def _non_negative(text):
+    value = float(text)
+    if value < 0 or value != value:
+        raise ValueError
+    return value
+
+
+def _positive(text):
+    value = float(text)
+    if not value > 0:
+        raise ValueError
+    return value
+
+
+def build_parser():
+    p = _Parser(prog="python3 -m sim test", add_help=False)
+    p.add_argument("-w", "--workload", required=True)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--node-count", type=_positive_int, default=None)
+    p.add_argument("--time-limit", type=_non_negative, default=60.0)
+    p.add_argument("--rate", type=_non_negative, default=5.0)
+    p.add_argument("--concurrency", default="1n")
+    p.add_argument("--latency", type=_non_negative, default=0.0)
+    p.add_argument("--latency-dist", choices=LATENCY_DISTS, default="constant")
+    p.add_argument("--nemesis", default="")
+    p.add_argument("--nemesis-interval", type=_positive, default=10.0)
+    p.add_argument("--availability", default=None)
+    p.add_argument("--consistency-models", default="strict-serializable")
+    p.add_argument("--topology", choices=TOPOLOGIES, default="grid")
+    p.add_argument("--log-stderr", action="store_true")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--store", default="store")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("-h", "--help", action="store_true")
+    return p
+
+
+def parse_args(argv):
+    """argv after `test` -> Options; raises UsageError with a one-line message."""
+    extra = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    parser = build_parser()
+    if "-h" in argv or "--help" in argv:
+        raise UsageError("usage: python3 -m sim test -w WORKLOAD --bin NODE [maelstrom test flags] "
+                         "[--seed N] [-- node args]")
+    try:
+        ns, rest = parser.parse_known_args(argv)
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+    unknown = [a for a in rest if a.startswith("-")]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]}")
+    from sim.workloads import WORKLOADS
+    if ns.workload not in WORKLOADS:
+        raise UsageError(f"unknown workload {ns.workload!r}; one of {', '.join(sorted(WORKLOADS))}")
+    node_count = ns.node_count or 1
+    return Options(
+        workload=ns.workload, bin=ns.bin, bin_args=rest + extra, node_count=node_count,
+        time_limit=ns.time_limit, rate=ns.rate,
+        concurrency=_concurrency(ns.concurrency, node_count),
+        latency=ns.latency, latency_dist=ns.latency_dist,
+        nemesis=_nemesis(ns.nemesis), nemesis_interval=ns.nemesis_interval,
+        availability=_availability(ns.availability),
+        consistency_models=_models(ns.consistency_models), topology=ns.topology,
+        seed=ns.seed if ns.seed is not None else random.randrange(2 ** 31),
+        log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress)
+
+
+def _concurrency(text, node_count):
+    try:
+        if text.endswith("n"):
+            value = int(text[:-1] or "1") * node_count
+        else:
+            value = int(text)
+    except ValueError:
+        raise UsageError(f"--concurrency must be N or Nn, not {text!r}") from None
+    if value <= 0:
+        raise UsageError("--concurrency must be positive")
+    return value
+
+
+def _nemesis(text):
+    faults = {f for f in (s.strip() for s in text.split(",")) if f}
+    bad = faults - {"partition"}
+    if bad:
+        raise UsageError(f"unknown nemesis {sorted(bad)[0]!r}; supported: partition")
+    return faults
+
+
+def _availability(text):
+    if text is None:
+        return None
+    if text == "total":
+        return "total"
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--availability must be 'total' or a number, not {text!r}") from None
+    if not 0 <= value <= 1:
+        raise UsageError("--availability must be within [0, 1]")
+    return value
+
+
+def _models(text):
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in models if m not in CONSISTENCY_MODELS]
+    if bad or not models:
+        raise UsageError(f"unknown consistency model {bad[0] if bad else text!r}")
+    return models
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "test":
+        print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]", file=sys.stderr)
+        return 2
+    try:
+        opts = parse_args(argv[1:])
+    except UsageError as e:
+        print(f"sim: {e}", file=sys.stderr)
+        return 2
+    from sim.runner import run
+    return run(opts)

@@ -1,0 +1,100 @@
+"""Run directories, results.json, history.jsonl and the end-of-run summary."""
+
+import datetime
+import json
+import os
+
+VALID = "Everything looks good! ヽ(‘ー`)ノ"
+INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
+
+
+def make_run_dir(opts):
+    """store/<workload>-<timestamp>[-k], with node-logs/ inside; store/latest points at it."""
+    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    base = os.path.join(opts.store, f"{opts.workload}-{stamp}")
+    path, k = base, 1
+    while True:
+        try:
+            os.makedirs(path)
+            break
+        except FileExistsError:
+            k += 1
+            path = f"{base}-{k}"
+    os.makedirs(os.path.join(path, "node-logs"))
+    _point_latest(opts.store, path)
+    return path
+
+
+def _point_latest(store, path):
+    latest = os.path.join(store, "latest")
+    tmp = f"{latest}.{os.getpid()}"
+    try:
+        os.symlink(os.path.basename(path), tmp)
+        os.replace(tmp, latest)
+    except OSError:
+        pass
+
+
+def opts_dict(opts):
+    out = {}
+    for k, v in vars(opts).items():
+        out[k] = sorted(v) if isinstance(v, set) else v
+    return out
+
+
+def write(run_dir, history, results):
+    with open(os.path.join(run_dir, "history.jsonl"), "w") as f:
+        for op in history:
+            f.write(json.dumps(op, default=repr) + "\n")
+    with open(os.path.join(run_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, default=repr)
+        f.write("\n")
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return json.dumps(v, default=repr) if not isinstance(v, str) else v
+
+
+def _short(value, limit=200):
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def print_summary(results, out):
+    o = results["opts"]
+    c = results["checkers"]
+    st = c["stats"]
+    w = out.write
+    w(f"\n{results['workload']}: {o['node_count']} node(s), {o['time_limit']:g} s at rate "
+      f"{o['rate']:g}, concurrency {o['concurrency']}, latency {o['latency']:g} ms "
+      f"{o['latency_dist']}, nemesis {','.join(o['nemesis']) or 'none'}, seed {o['seed']}\n")
+    w(f"stats         {'valid' if st['valid'] else 'INVALID'}: {st['count']} ops, "
+      f"{st['ok_count']} ok, {st['fail_count']} fail, {st['info_count']} info\n")
+    for f, s in st["by_f"].items():
+        w(f"  {f:<12}{s['count']} ops, {s['ok_count']} ok, {s['fail_count']} fail, "
+          f"{s['info_count']} info\n")
+    av = c["availability"]
+    w(f"availability  {'valid' if av['valid'] else 'INVALID'}: ok-fraction "
+      f"{av['ok_fraction']:.6g}" + (f" (required {av['required']})" if av["required"] else "") + "\n")
+    net = results["net"]
+    w(f"net           all {net['all']['send_count']} msgs ({net['all']['msgs_per_op']:.4g}/op), "
+      f"clients {net['clients']['send_count']}, servers {net['servers']['send_count']} "
+      f"({net['servers']['msgs_per_op']:.4g}/op)\n")
+    wl = c["workload"]
+    w(f"workload      {'valid' if wl.get('valid') is True else 'INVALID'}")
+    shown = [(k, v) for k, v in wl.items() if k != "valid"]
+    w(": " + ", ".join(f"{k} {_short(v)}" for k, v in shown[:12]) + "\n" if shown else "\n")
+    if "stable_latencies" in results and results["stable_latencies"]:
+        sl = results["stable_latencies"]
+        w("stable latencies (ms) " + "  ".join(f"{q}: {sl[q]}" for q in sl) + "\n")
+    if c["exceptions"]["exceptions"]:
+        w(f"exceptions    {len(c['exceptions']['exceptions'])}: "
+          f"{c['exceptions']['exceptions'][0]}\n")
+    for e in results["errors"][:10]:
+        w(f"error: {e}\n")
+    if len(results["errors"]) > 10:
+        w(f"... {len(results['errors']) - 10} more errors in results.json\n")
+    w(f"results       {os.path.join(results['run_dir'], 'results.json')}\n\n")
+    w((VALID if results["valid"] else INVALID) + "\n")

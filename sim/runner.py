@@ -1,0 +1,507 @@
+"""Orchestration: processes, init, clients, the stagger generator, the nemesis, the history.
+
+The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
+  1. start the services and one subprocess per node; init each node from its own client
+     (c0..c{n-1}), init_ok within 10 s;
+  2. workload.setup (e.g. broadcast's topology);
+  3. main phase for --time-limit seconds: one global stagger schedule (the next op is due a
+     uniform [0, 2/rate) after the previous one, or after the moment a worker became free when
+     all were busy) hands ops to free workers; worker i talks to node i mod n, one request at a
+     time; the partition nemesis runs alongside;
+  4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
+     worker runs its final ops;
+  5. net stats are frozen, workload.probe runs, the nodes are stopped, the checkers run.
+"""
+
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+
+from sim import report, stats
+from sim.nemesis import PartitionNemesis
+from sim.net import LatencyModel, Net, NetError
+from sim.nodes import NodeProcess, node_argv
+from sim.schema import validate_reply
+from sim.services import start_services
+from sim.workloads import WorkloadUnavailable, load
+from sim.workloads.base import ClientError, SchemaError, Timeout
+
+INIT_TIMEOUT = 10.0
+RECOVERY_WAIT = 10.0
+CLIENT_TIMEOUT = 5.0
+
+
+class StartupError(Exception):
+    """A node that cannot start, init or be set up: exit 2."""
+
+
+class Client:
+    """A Maelstrom client: one id, bound to one node, one request at a time."""
+
+    def __init__(self, run, client_id, node):
+        self.run = run
+        self.id = client_id
+        self.node = node
+        self.next_msg_id = 0
+        self.waiting = None             # (msg_id, future)
+        self.closed = False
+        run.net.add(client_id, self.deliver)
+
+    def deliver(self, src, body, raw):
+        waiting = self.waiting
+        if waiting is None or body.get("in_reply_to") != waiting[0]:
+            return                      # a late reply to an earlier request: ignored
+        if not waiting[1].done():
+            waiting[1].set_result(body)
+
+    async def call(self, body, reply_type, schema, timeout=CLIENT_TIMEOUT):
+        if self.closed:
+            raise RuntimeError(f"client {self.id} is closed")
+        if self.waiting is not None:
+            raise RuntimeError(f"client {self.id} already has a request in flight")
+        self.next_msg_id += 1
+        msg_id = self.next_msg_id
+        body = dict(body)
+        body["msg_id"] = msg_id
+        loop = self.run.loop
+        future = loop.create_future()
+        self.waiting = (msg_id, future)
+        timer = loop.call_later(timeout, _expire, future)
+        try:
+            try:
+                self.run.net.send(self.id, self.node, body)
+            except NetError as e:
+                raise ClientError(1, str(e)) from None
+            reply = await future
+        finally:
+            timer.cancel()
+            self.waiting = None
+        if reply is None:
+            raise Timeout()
+        return self.check_reply(body, reply, reply_type, schema)
+
+    def check_reply(self, request, reply, reply_type, schema):
+        rtype = reply.get("type")
+        if rtype == "error":
+            code = reply.get("code")
+            if not isinstance(code, int) or isinstance(code, bool):
+                self.schema_error(request, reply, "an error reply needs an integer code")
+            raise ClientError(code, str(reply.get("text", "")))
+        if rtype != reply_type:
+            self.schema_error(request, reply, f"expected a {reply_type!r} reply")
+        problem = validate_reply(reply, schema)
+        if problem is None and not isinstance(reply.get("in_reply_to"), int):
+            problem = "in_reply_to must be an int"
+        if problem is None and "msg_id" in reply and not _is_int(reply["msg_id"]):
+            problem = "msg_id must be an int"
+        if problem:
+            self.schema_error(request, reply, problem)
+        return reply
+
+    def schema_error(self, request, reply, problem):
+        text = (f"malformed reply from {self.node} to {self.id}: {problem}; "
+                f"request {json.dumps(request)}, reply {json.dumps(reply)}")
+        self.run.error(text)
+        raise SchemaError(text)
+
+    def close(self):
+        self.closed = True
+        self.run.net.remove(self.id)
+
+
+def _expire(future):
+    if not future.done():
+        future.set_result(None)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+class Run:
+    def __init__(self, opts):
+        self.opts = opts
+        master = random.Random(opts.seed)
+        self.rng_workload = random.Random(master.random())
+        self.rng_gen = random.Random(master.random())
+        self.rng_net = random.Random(master.random())
+        self.rng_nemesis = random.Random(master.random())
+        self.rng_services = random.Random(master.random())
+        self.node_ids = opts.node_ids
+        self.history = []
+        self.errors = []
+        self.exceptions = []
+        self.next_client = 0
+        self.clients = []               # per worker
+        self.processes = []             # per worker
+        self.t0 = None
+        self.phase = "starting"
+        self.invoked = 0
+        self.nodes = {}
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def error(self, text):
+        if text not in self.errors:
+            self.errors.append(text)
+
+    def node_error(self, node_id, text):
+        self.error(text)
+
+    def now_ns(self):
+        return int((self.loop.time() - self.t0) * 1e9)
+
+    def record(self, op):
+        op["index"] = len(self.history)
+        op["time"] = self.now_ns()
+        self.history.append(op)
+        return op
+
+    def record_nemesis(self, type_, f, value, invoke=False):
+        self.record({"type": type_, "f": f, "value": value, "process": "nemesis"})
+
+    def open_client(self, node):
+        client = Client(self, f"c{self.next_client}", node)
+        self.next_client += 1
+        return client
+
+    # -- the run ------------------------------------------------------------------------------
+    async def main(self):
+        self.loop = asyncio.get_running_loop()
+        opts = self.opts
+        self.workload = load(opts.workload)(opts, self.rng_workload)
+        self.net = Net(self.loop, LatencyModel(opts.latency, opts.latency_dist, self.rng_net),
+                       self.loop.time)
+        start_services(self.net, self.rng_services)
+        self.run_dir = report.make_run_dir(opts)
+        try:
+            await self.start_nodes()
+            await self.init_nodes()
+            await self.setup()
+            self.t0 = self.loop.time()
+            progress = self.loop.create_task(self.progress()) if opts.progress else None
+            await self.main_phase()
+            await self.final_phase()
+            self.duration = self.loop.time() - self.t0
+            self.net.freeze()
+            self.phase = "checking"
+            if progress:
+                progress.cancel()
+                _progress_done()
+            extra = await self.probe()
+        finally:
+            await self.stop_nodes()
+        return extra
+
+    async def start_nodes(self):
+        argv = node_argv(self.opts.bin, self.opts.bin_args)
+        if not os.path.exists(argv[0]):
+            raise StartupError(f"node binary {self.opts.bin} does not exist")
+        for node_id in self.node_ids:
+            node = NodeProcess(node_id, self.net,
+                               os.path.join(self.run_dir, "node-logs", f"{node_id}.log"),
+                               self.opts.log_stderr, self.node_error)
+            self.nodes[node_id] = node
+            try:
+                await node.start(argv)
+            except OSError as e:
+                raise StartupError(f"cannot start node {node_id} ({self.opts.bin}): "
+                                   f"{e.strerror or e}") from None
+
+    async def init_nodes(self):
+        self.phase = "init"
+        clients = [self.open_client(n) for n in self.node_ids]
+        results = await asyncio.gather(*(self.init_one(c) for c in clients),
+                                       return_exceptions=True)
+        for client in clients:
+            client.close()
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    async def init_one(self, client):
+        body = {"type": "init", "node_id": client.node, "node_ids": list(self.node_ids)}
+        try:
+            await client.call(body, "init_ok", object, timeout=INIT_TIMEOUT)
+        except Timeout:
+            detail = "; ".join(self.errors) or self._exit_note(client.node)
+            raise StartupError(f"node {client.node} did not answer init within "
+                               f"{INIT_TIMEOUT:g} s{': ' + detail if detail else ''}") from None
+        except (ClientError, SchemaError) as e:
+            raise StartupError(f"node {client.node} failed init: {e}") from None
+
+    def _exit_note(self, node_id):
+        node = self.nodes[node_id]
+        if node.exited():
+            code = node.transport.get_returncode()
+            return f"the process exited with code {code} (see its log)"
+        return ""
+
+    async def setup(self):
+        self.phase = "setup"
+        try:
+            await self.workload.setup(self.open_client, list(self.node_ids))
+        except (ClientError, SchemaError) as e:
+            raise StartupError(f"workload setup failed: {e}") from None
+
+    # -- main phase ---------------------------------------------------------------------------
+    async def main_phase(self):
+        self.phase = "main"
+        opts = self.opts
+        n = len(self.node_ids)
+        self.processes = list(range(opts.concurrency))
+        self.clients = [self.open_client(self.node_ids[w % n]) for w in range(opts.concurrency)]
+        self.free = set(range(opts.concurrency))
+        self.freed = asyncio.Event()
+        self.tasks = set()
+        self.end = self.t0 + opts.time_limit
+        nemesis = None
+        if "partition" in opts.nemesis:
+            nemesis = self.loop.create_task(self.nemesis_loop())
+        if opts.rate > 0:
+            await self.generate()
+        else:
+            await asyncio.sleep(max(0.0, self.end - self.loop.time()))
+        if nemesis:
+            nemesis.cancel()
+            try:
+                await nemesis
+            except asyncio.CancelledError:
+                pass
+        if self.tasks:
+            await asyncio.gather(*self.tasks)
+
+    async def generate(self):
+        loop = self.loop
+        mean_gap = 1.0 / self.opts.rate
+        next_t = self.t0
+        exhausted = set()
+        while True:
+            if loop.time() >= self.end:
+                return
+            while not (self.free - exhausted):
+                self.freed.clear()
+                remaining = self.end - loop.time()
+                if remaining <= 0:
+                    return
+                try:
+                    await asyncio.wait_for(self.freed.wait(), remaining)
+                except asyncio.TimeoutError:
+                    return
+            now = loop.time()
+            if next_t >= now:
+                op_t, next_t = next_t, next_t + self.rng_gen.uniform(0, 2 * mean_gap)
+            else:
+                op_t, next_t = now, now + self.rng_gen.uniform(0, 2 * mean_gap)
+            if op_t >= self.end:
+                return
+            if op_t > now:
+                await asyncio.sleep(op_t - now)
+            candidates = sorted(self.free - exhausted)
+            w = candidates[self.rng_gen.randrange(len(candidates))]
+            op = self.workload.next_op(self.processes[w], self.now_ns())
+            if op is None:
+                exhausted.add(w)
+                if len(exhausted) == len(self.processes):
+                    return
+                continue
+            self.free.discard(w)
+            task = loop.create_task(self.run_worker_op(w, op))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def run_worker_op(self, w, op, final=False):
+        try:
+            await self.perform(w, op, final)
+        finally:
+            self.free.add(w)
+            self.freed.set()
+
+    async def perform(self, w, op, final=False):
+        process = self.processes[w]
+        f = op["f"]
+        invoke = {"type": "invoke", "f": f, "value": op.get("value"), "process": process}
+        if final or op.get("final"):
+            invoke["final"] = True
+        self.record(invoke)
+        self.invoked += 1
+        completion = await self.invoke(self.clients[w], op, process)
+        done = {"type": completion["type"], "f": f,
+                "value": completion.get("value", op.get("value")), "process": process}
+        if "error" in completion:
+            done["error"] = completion["error"]
+        if invoke.get("final"):
+            done["final"] = True
+        self.record(done)
+        if done["type"] == "info":
+            self.crash_worker(w)
+
+    async def invoke(self, client, op, process):
+        try:
+            completion = await self.workload.invoke(client, op, process)
+        except ClientError as e:
+            definite = e.definite or op["f"] in self.workload.idempotent
+            return {"type": "fail" if definite else "info", "error": [e.code, e.text]}
+        except SchemaError as e:
+            return {"type": "info", "error": str(e)}
+        except Exception as e:              # a workload bug: keep going, report it
+            self.exceptions.append(f"{type(e).__name__}: {e} (op {op!r})")
+            return {"type": "info", "error": f"{type(e).__name__}: {e}"}
+        if not isinstance(completion, dict) or completion.get("type") not in ("ok", "fail", "info"):
+            self.exceptions.append(f"invoke returned {completion!r} for op {op!r}")
+            return {"type": "info", "error": "bad completion"}
+        return completion
+
+    def crash_worker(self, w):
+        """Jepsen's crash semantics: a new process number; a new client unless reusable."""
+        self.processes[w] += self.opts.concurrency
+        if self.workload.reopen_after_info:
+            node = self.clients[w].node
+            self.clients[w].close()
+            self.clients[w] = self.open_client(node)
+
+    async def nemesis_loop(self):
+        nemesis = PartitionNemesis(self.net, self.node_ids, self.rng_nemesis,
+                                   self.opts.nemesis_interval, self.record_nemesis)
+        self.nemesis = nemesis
+        t = self.t0
+        start = True
+        while t < self.end:
+            delay = t - self.loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.loop.time() >= self.end:
+                return
+            nemesis.start() if start else nemesis.stop()
+            start = not start
+            t += nemesis.next_delay()
+
+    # -- final phase --------------------------------------------------------------------------
+    async def final_phase(self):
+        finals = [list(self.workload.final_ops(p) or []) for p in self.processes]
+        if not any(finals):
+            return
+        if "partition" in self.opts.nemesis:
+            self.record_nemesis("info", "stop-partition", None)
+            self.net.heal()
+            self.record_nemesis("info", "stop-partition", "network-healed")
+        self.phase = "recovery"
+        await asyncio.sleep(RECOVERY_WAIT)
+        self.phase = "final"
+        await asyncio.gather(*(self.run_finals(w, ops) for w, ops in enumerate(finals)))
+
+    async def run_finals(self, w, ops):
+        for op in ops:
+            await self.perform(w, op, final=True)
+
+    async def probe(self):
+        try:
+            return await self.workload.probe(self.open_client, list(self.node_ids))
+        except Exception as e:
+            self.exceptions.append(f"probe failed: {type(e).__name__}: {e}")
+            return None
+
+    async def stop_nodes(self):
+        for node_id, node in self.nodes.items():
+            if node.exited() and not node.stopping:
+                code = node.transport.get_returncode()
+                self.error(f"node {node_id} crashed: its process exited with code {code} "
+                           f"before the test ended")
+        await asyncio.gather(*(n.stop() for n in self.nodes.values()))
+
+    # -- progress -----------------------------------------------------------------------------
+    async def progress(self):
+        limit = self.opts.time_limit
+        while True:
+            elapsed = self.loop.time() - self.t0
+            label = {"recovery": "  waiting for recovery", "final": "  final ops"}.get(self.phase, "")
+            sys.stderr.write(f"\r[sim] {min(elapsed, limit):6.1f}/{limit:g} s  "
+                             f"{self.invoked} ops{label}\x1b[K")
+            sys.stderr.flush()
+            await asyncio.sleep(0.5)
+
+
+def _progress_done():
+    sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def run(opts):
+    """Run one test; returns the exit code (0 valid, 1 invalid, 2 could not run)."""
+    try:
+        load(opts.workload)
+    except WorkloadUnavailable as e:
+        print(f"sim: {e}", file=sys.stderr)
+        return 2
+    r = Run(opts)
+    started = time.time()
+    try:
+        extra = asyncio.run(r.main())
+    except StartupError as e:
+        print(f"\nsim: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nsim: interrupted", file=sys.stderr)
+        return 2
+    results = check(r, extra)
+    results["wall_seconds"] = round(time.time() - started, 3)
+    report.write(r.run_dir, r.history, results)
+    report.print_summary(results, sys.stdout)
+    return 0 if results["valid"] else 1
+
+
+class Context:
+    def __init__(self, node_ids, opts, extra, duration):
+        self.node_ids = node_ids
+        self.opts = opts
+        self.extra = extra
+        self.duration = duration
+
+
+def check(r, extra):
+    """Run every checker and assemble results.json."""
+    opts = r.opts
+    history = r.history
+    ctx = Context(list(r.node_ids), opts, extra, r.duration)
+    checkers = {}
+    checkers["stats"] = stats.stats_check(history, getattr(r.workload, "stats_exempt", ()))
+    checkers["availability"] = stats.availability_check(history, opts.availability)
+    checkers["net"] = stats.net_check(r.net.snapshot(), history)
+    try:
+        checkers["workload"] = r.workload.check(history, ctx)
+    except Exception as e:
+        checkers["workload"] = {"valid": False, "error": f"checker crashed: {type(e).__name__}: {e}"}
+    checkers["exceptions"] = {"valid": True, "exceptions": r.exceptions}
+    checkers["protocol"] = {"valid": not r.errors, "errors": list(r.errors)}
+    valid = all(c.get("valid") is True for c in checkers.values())
+    net = checkers["net"]
+    results = {
+        "valid": valid,
+        "workload": opts.workload,
+        "seed": opts.seed,
+        "run_dir": r.run_dir,
+        "opts": report.opts_dict(opts),
+        "op_count": stats.op_count(history),
+        "duration": round(r.duration, 3),
+        "checkers": checkers,
+        "net": {k: net[k] for k in ("all", "clients", "servers")},
+        "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
+                         "valid": checkers["availability"]["valid"]},
+        "errors": list(r.errors) + [f"workload: {e}" for e in _workload_errors(checkers["workload"])],
+    }
+    try:
+        results.update(r.workload.summary_extra(checkers["workload"]) or {})
+    except Exception as e:
+        r.exceptions.append(f"summary_extra failed: {e}")
+    return results
+
+
+def _workload_errors(result):
+    if result.get("valid") is True:
+        return []
+    errs = result.get("errors") or result.get("error") or []
+    if isinstance(errs, str):
+        errs = [errs]
+    return [e if isinstance(e, str) else json.dumps(e) for e in list(errs)[:10]] or ["invalid"]
