@@ -7,11 +7,13 @@ message). The models follow Maelstrom's service.clj:
 - a KV state is a dict; read / write / cas(from, to, create_if_not_exists) with errors 20 / 22;
 - lin-kv: one atomic state;
 - seq-kv: the last 32 states. A call first runs against a state picked uniformly from
-  [the caller's last index, newest) (the newest itself only when the caller is already there);
-  if that changes nothing, that is the answer and the caller moves to the picked index,
-  otherwise the call re-runs on the newest state, appends the result and moves the caller there;
-- lww-kv: 2 replicas with Lamport timestamps; each call merges one random replica into another,
-  then runs on a random replica; cas has no create_if_not_exists;
+  [the caller's last index, newest]; if that changes nothing, that is the answer and the caller
+  moves to the picked index; otherwise the call re-runs on the newest state, appends the result
+  (even when that re-run fails) and moves the caller there;
+- lww-kv: 2 replicas with Lamport timestamps; each call runs on a random replica; cas has no
+  create_if_not_exists. Maelstrom's Eventual computes a merge of one random replica into
+  another and then discards it (it rebinds from the unmerged vector), so its replicas never
+  converge; we reproduce that faithfully (MERGE = False; set True for the intended model);
 - lin-tso: ts -> ts_ok {ts}, 0, 1, 2, ...
 """
 
@@ -92,8 +94,7 @@ class SeqKV:
 
     def handle(self, src, body):
         seen = self.clients.get(src, 0)
-        span = self.last - seen
-        index = seen + (self.rng.randrange(span) if span > 0 else 0)
+        index = seen + self.rng.randrange(self.last - seen + 1)
         state = self.state_at(index)
         new, reply = kv_handle(state, body)
         if new is state:
@@ -129,10 +130,13 @@ class LwwKV:
         self.rng = rng
         self.replicas = [LwwReplica() for _ in range(self.REPLICAS)]
 
+    MERGE = False
+
     def handle(self, src, body):
         n = len(self.replicas)
         source, dest = self.rng.randrange(n), self.rng.randrange(n)
-        self.replicas[dest] = self.replicas[dest].merged(self.replicas[source])
+        if self.MERGE:
+            self.replicas[dest] = self.replicas[dest].merged(self.replicas[source])
         i = self.rng.randrange(n)
         replica = self.replicas[i]
         t = body.get("type")
