@@ -153,3 +153,45 @@ def test_nemesis_ops_and_failed_reads_are_ignored():
     h.read(1, [0], 5, 6)
     result = bc.check_history(h.ops)
     assert result["valid"] is True and result["stable_count"] == 1
+
+
+# --- simulator runs ----------------------------------------------------------------------
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sim_run(tmp_path, node, *flags):
+    """Run the simulator's broadcast workload; return (exit code, results.json)."""
+    cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin", str(node),
+           "--time-limit", "3", "--rate", "20", "--seed", "5", "--no-progress", *flags]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    results = tmp_path / "store" / "latest" / "results.json"
+    assert results.exists(), proc.stderr[-2000:]
+    return proc.returncode, json.loads(results.read_text())
+
+
+def test_sim_passes_a_flooding_node(tmp_path):
+    code, results = sim_run(tmp_path, ROOT / "tests" / "nodes" / "broadcast_flood.py",
+                            "--node-count", "5", "--latency", "20")
+    workload = results["checkers"]["workload"]
+    assert code == 0 and results["valid"] is True
+    assert workload["lost_count"] == 0 and workload["stable_count"] == workload["attempt_count"] > 0
+    assert set(results["stable_latencies"]) == {"0", "0.5", "0.95", "0.99", "1"}
+    # 4 peers per broadcast, nothing else between servers
+    assert results["net"]["servers"]["send_count"] == 4 * workload["attempt_count"]
+
+
+def test_sim_flags_a_node_that_forgets_values(tmp_path):
+    code, results = sim_run(tmp_path, ROOT / "tests" / "broken" / "broadcast_forgetful.py",
+                            "--node-count", "2")
+    workload = results["checkers"]["workload"]
+    assert code == 1 and results["valid"] is False
+    assert workload["valid"] is False and workload["lost_count"] > 0
+    assert workload["lost"][0] == 0          # the oldest value went first

@@ -27,6 +27,7 @@ from collections import Counter
 from sim.workloads.base import Workload
 
 QUANTILES = (0, 0.5, 0.95, 0.99, 1)
+LIST_CAP = 50    # value lists in the result are cut to this many (counts stay exact)
 BROADCAST_OK = {}
 READ_OK = {"messages": [int]}
 TOPOLOGY_OK = {}
@@ -262,15 +263,15 @@ def check_history(history):
         "attempt_count": len(elements),
         "stable_count": len(outcomes["stable"]),
         "lost_count": len(outcomes["lost"]),
-        "lost": outcomes["lost"],
+        "lost": outcomes["lost"][:LIST_CAP],
         "never_read_count": len(outcomes["never-read"]),
-        "never_read": outcomes["never-read"],
+        "never_read": outcomes["never-read"][:LIST_CAP],
         "stale_count": len(stale),
         "worst_stale": [{"value": v, "stable_latency": ms} for ms, v in stale[:8]],
         "duplicated_count": len(duplicated),
         "duplicated": {str(k): n for k, n in sorted(duplicated.items())},
         "unexpected_count": len(unexpected),
-        "unexpected": sorted(unexpected)[:20],
+        "unexpected": sorted(unexpected)[:LIST_CAP],
         "stable_latencies": quantiles(stable_lat),
         "errors": errors,
     }
