@@ -39,7 +39,7 @@ from sim.workloads.base import ClientError, Workload
 
 TXN_OK = {"txn": [(str, int, Nullable(int))]}
 EXAMPLES = 8
-PROBE_WAIT = 15.0  # seconds the probe waits for nodes to agree on the final state
+PROBE_WAIT = 5.0  # seconds the probe waits for nodes to agree on the final state
 PROBE_CHUNK = 4
 
 READ_UNCOMMITTED = ("G0",)
