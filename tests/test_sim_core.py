@@ -1,0 +1,294 @@
+"""Simulator core units: network accounting and partitions, services, nemesis grudges,
+checkers, command-line parsing."""
+
+import asyncio
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import stats
+from sim.cli import UsageError, parse_args
+from sim.nemesis import grudge_for
+from sim.net import LatencyModel, Net, NetError
+from sim.services import LinKV, LinTSO, LwwKV, SeqKV
+from sim.workloads.g_counter import acceptable_ranges
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- network -----------------------------------------------------------------------------
+
+def run_net(scenario, latency_ms=0, dist="constant"):
+    """Run scenario(net, inbox) inside a loop; inbox[dest] collects (src, body)."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        net = Net(loop, LatencyModel(latency_ms, dist, random.Random(1)), loop.time)
+        inbox = {}
+        for node in ("n0", "n1", "n2", "c1", "seq-kv"):
+            net.add(node, lambda src, body, raw, node=node: inbox.setdefault(node, []).append(
+                (src, body)))
+        await scenario(net, inbox)
+        return net, inbox
+    return asyncio.run(main())
+
+
+def test_client_and_server_messages_are_counted_apart():
+    async def scenario(net, inbox):
+        net.send("c1", "n0", {"type": "echo"})
+        net.send("n0", "c1", {"type": "echo_ok"})
+        net.send("n0", "n1", {"type": "gossip"})
+        net.send("n0", "seq-kv", {"type": "read"})
+        await asyncio.sleep(0.01)
+    net, inbox = run_net(scenario)
+    snap = net.snapshot()
+    assert snap["clients"]["send_count"] == 2
+    assert snap["servers"]["send_count"] == 2
+    assert snap["all"]["send_count"] == 4
+    assert snap["all"]["recv_count"] == 4
+    assert [b["type"] for _, b in inbox["n1"]] == ["gossip"]
+
+
+def test_a_partitioned_message_is_counted_as_sent_but_dropped_on_receipt():
+    async def scenario(net, inbox):
+        net.partition({"n1": ["n0"], "n0": ["n1"]})
+        net.send("n0", "n1", {"type": "gossip"})
+        net.send("n2", "n1", {"type": "gossip"})
+        net.send("n0", "seq-kv", {"type": "read"})     # services are never cut off
+        await asyncio.sleep(0.01)
+        net.heal()
+        net.send("n0", "n1", {"type": "after-heal"})
+        await asyncio.sleep(0.01)
+    net, inbox = run_net(scenario)
+    assert [(s, b["type"]) for s, b in inbox["n1"]] == [("n2", "gossip"), ("n0", "after-heal")]
+    assert net.snapshot()["servers"] == {"send_count": 4, "recv_count": 3, "msg_count": 4}
+
+
+def test_a_message_cut_while_in_flight_is_dropped_on_receipt():
+    async def scenario(net, inbox):
+        net.send("n0", "n1", {"type": "slow"})
+        net.partition({"n1": ["n0"]})
+        await asyncio.sleep(0.05)
+    _, inbox = run_net(scenario, latency_ms=20)
+    assert "n1" not in inbox
+
+
+def test_latency_applies_to_servers_only_and_delivery_follows_deadlines():
+    async def scenario(net, inbox):
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        net.send("n0", "n1", {"type": "a"})
+        net.send("c1", "n1", {"type": "client"})
+        net.send("n2", "n1", {"type": "b"})
+        await asyncio.sleep(0.005)
+        assert [b["type"] for _, b in inbox["n1"]] == ["client"]
+        await asyncio.sleep(0.1)
+        assert loop.time() - t0 >= 0.05
+    _, inbox = run_net(scenario, latency_ms=50)
+    assert [b["type"] for _, b in inbox["n1"]] == ["client", "a", "b"]
+
+
+def test_unknown_destination_is_a_net_error():
+    async def scenario(net, inbox):
+        with pytest.raises(NetError, match="Invalid dest"):
+            net.send("n0", "c99", {"type": "echo_ok"})
+    run_net(scenario)
+
+
+def test_latency_distributions():
+    rng = random.Random(7)
+    assert {LatencyModel(100, "constant", rng).sample_ms() for _ in range(50)} == {100}
+    uniform = [LatencyModel(100, "uniform", rng).sample_ms() for _ in range(5000)]
+    assert min(uniform) >= 0 and max(uniform) <= 200 and 90 < sum(uniform) / 5000 < 110
+    assert all(isinstance(x, int) for x in uniform)
+    exp = [LatencyModel(100, "exponential", rng).sample_ms() for _ in range(5000)]
+    assert 85 < sum(exp) / 5000 < 115 and max(exp) > 300
+
+
+# --- services ----------------------------------------------------------------------------
+
+def test_lin_kv_read_write_cas_and_error_codes():
+    kv = LinKV(random.Random(1))
+    assert kv.handle("n0", {"type": "read", "key": "k"})["code"] == 20
+    assert kv.handle("n0", {"type": "cas", "key": "k", "from": 1, "to": 2})["code"] == 20
+    assert kv.handle("n0", {"type": "cas", "key": "k", "from": 1, "to": 2,
+                            "create_if_not_exists": True})["type"] == "cas_ok"
+    assert kv.handle("n1", {"type": "read", "key": "k"}) == {"type": "read_ok", "value": 2}
+    assert kv.handle("n1", {"type": "cas", "key": "k", "from": 1, "to": 3})["code"] == 22
+    assert kv.handle("n1", {"type": "cas", "key": "k", "from": 2.0, "to": 3})["code"] == 22
+    assert kv.handle("n1", {"type": "write", "key": "k", "value": [1]})["type"] == "write_ok"
+    assert kv.handle("n0", {"type": "read", "key": "k"})["value"] == [1]
+
+
+def test_seq_kv_reads_can_be_stale_but_never_go_backwards_for_a_caller():
+    kv = SeqKV(random.Random(3))
+    for v in range(1, 21):
+        kv.handle("writer", {"type": "write", "key": "x", "value": v})
+    seen = [kv.handle("reader", {"type": "read", "key": "x"}).get("value", 0)
+            for _ in range(40)]
+    assert seen == sorted(seen)                 # monotonic per caller
+    assert seen[0] < 20                         # the first read was stale (seeded)
+    assert kv.handle("writer", {"type": "read", "key": "x"})["value"] == 20
+
+
+def test_seq_kv_a_write_moves_the_caller_to_the_newest_state():
+    kv = SeqKV(random.Random(5))
+    for v in range(1, 11):
+        kv.handle("a", {"type": "write", "key": "x", "value": v})
+    kv.handle("b", {"type": "write", "key": "y", "value": "fresh"})
+    assert all(kv.handle("b", {"type": "read", "key": "x"})["value"] == 10 for _ in range(20))
+
+
+def test_seq_kv_stale_cas_fails_with_precondition_failed():
+    kv = SeqKV(random.Random(2))
+    kv.handle("a", {"type": "write", "key": "x", "value": 0})
+    for v in range(1, 30):
+        kv.handle("a", {"type": "cas", "key": "x", "from": v - 1, "to": v})
+    codes = {kv.handle(f"b{i}", {"type": "cas", "key": "x", "from": 3, "to": 99}).get("code")
+             for i in range(30)}
+    assert codes == {22}
+
+
+def test_seq_kv_keeps_only_32_states():
+    kv = SeqKV(random.Random(4))
+    for v in range(100):
+        kv.handle("w", {"type": "write", "key": "x", "value": v})
+    assert len(kv.states) == 32
+    assert all(kv.handle(f"r{i}", {"type": "read", "key": "x"})["value"] >= 68 for i in range(50))
+
+
+def test_lww_kv_cas_has_no_create_and_fails_on_mismatch():
+    kv = LwwKV(random.Random(1))
+    assert kv.handle("n0", {"type": "cas", "key": "k", "from": 1, "to": 2,
+                            "create_if_not_exists": True})["code"] == 20
+    kv.replicas[0].data["k"] = (0, 5)
+    kv.replicas[1].data["k"] = (0, 5)
+    assert kv.handle("n0", {"type": "cas", "key": "k", "from": 4, "to": 6})["code"] == 22
+    assert kv.handle("n0", {"type": "cas", "key": "k", "from": 5, "to": 6})["type"] == "cas_ok"
+
+
+def test_lin_tso_counts_up_from_zero():
+    tso = LinTSO(random.Random(1))
+    assert [tso.handle("n0", {"type": "ts"})["ts"] for _ in range(3)] == [0, 1, 2]
+
+
+# --- nemesis -----------------------------------------------------------------------------
+
+NODES = [f"n{i}" for i in range(5)]
+
+
+def reachable(grudge, dest, src):
+    return src not in grudge.get(dest, ())
+
+
+def test_one_isolates_a_single_node():
+    g = grudge_for("one", NODES, random.Random(1))
+    lone = [n for n in NODES if len(g.get(n, ())) == 4]
+    assert len(lone) == 1
+    assert all(g[n] == lone for n in NODES if n not in lone)
+
+
+def test_majority_splits_two_against_three():
+    g = grudge_for("majority", NODES, random.Random(2))
+    sizes = sorted(len(g[n]) for n in NODES)
+    assert sizes == [2, 2, 2, 3, 3]
+
+
+def test_minority_third_is_empty_for_three_nodes_and_one_of_five():
+    assert all(not v for v in grudge_for("minority-third", NODES[:3], random.Random(1)).values())
+    g = grudge_for("minority-third", NODES, random.Random(1))
+    assert sorted(len(v) for v in g.values()) == [1, 1, 1, 1, 4]
+
+
+def test_majorities_ring_every_node_sees_a_majority_and_no_two_the_same():
+    g = grudge_for("majorities-ring", NODES, random.Random(3))
+    seen = [frozenset(n for n in NODES if reachable(g, d, n)) for d in NODES]
+    assert all(len(s) == 3 for s in seen)
+    assert len(set(seen)) == 5
+
+
+# --- checkers ----------------------------------------------------------------------------
+
+def op(type_, f, value=None, process=0, final=False):
+    d = {"type": type_, "f": f, "value": value, "process": process}
+    if final:
+        d["final"] = True
+    return d
+
+
+def test_stats_and_availability():
+    h = [op("invoke", "add", 1), op("ok", "add", 1), op("invoke", "read"), op("info", "read"),
+         {"type": "info", "f": "start-partition", "value": "one", "process": "nemesis"},
+         op("invoke", "read", process=1), op("fail", "read", process=1)]
+    s = stats.stats_check(h)
+    assert s["count"] == 3 and s["ok_count"] == 1 and s["info_count"] == 1
+    assert s["by_f"]["read"]["valid"] is False and s["valid"] is False
+    assert stats.stats_check(h, exempt={"read"})["valid"] is True
+    a = stats.availability_check(h, "total")
+    assert a["ok_fraction"] == pytest.approx(1 / 3) and a["valid"] is False
+    assert stats.availability_check(h, 0.3)["valid"] is True
+    assert stats.availability_check(h, None)["valid"] is True
+
+
+def test_net_checker_divides_by_invoked_client_ops():
+    snap = {"all": {"send_count": 100, "recv_count": 100, "msg_count": 100},
+            "clients": {"send_count": 100, "recv_count": 100, "msg_count": 100},
+            "servers": {"send_count": 0, "recv_count": 0, "msg_count": 0}}
+    h = [op("invoke", "echo"), op("ok", "echo")] * 49
+    n = stats.net_check(snap, h)
+    assert n["all"]["msgs_per_op"] == pytest.approx(2.0408, abs=1e-4)
+    assert n["servers"]["msgs_per_op"] == 0.0
+
+
+def test_g_counter_acceptable_sums_allow_any_subset_of_indeterminate_adds():
+    assert acceptable_ranges(10, []) == [[10, 10]]
+    assert acceptable_ranges(10, [2, 3]) == [[10, 10], [12, 13], [15, 15]]
+    assert acceptable_ranges(10, [1, 1, 0]) == [[10, 12]]
+
+
+# --- command line ------------------------------------------------------------------------
+
+def test_defaults_are_maelstroms():
+    o = parse_args(["-w", "echo", "--bin", "x"])
+    assert (o.rate, o.time_limit, o.concurrency, o.latency, o.latency_dist) == (5.0, 60.0, 1, 0.0,
+                                                                                "constant")
+    assert (o.nemesis, o.nemesis_interval, o.topology) == (set(), 10.0, "grid")
+    assert o.consistency_models == ["strict-serializable"] and o.availability is None
+
+
+def test_concurrency_in_nodes_and_node_args():
+    o = parse_args(["-w", "kafka", "--bin", "x", "--node-count", "2", "--concurrency", "2n",
+                    "extra", "--", "--flag"])
+    assert o.concurrency == 4 and o.bin_args == ["extra", "--flag"]
+    assert parse_args(["-w", "echo", "--bin", "x", "--availability", "0.99"]).availability == 0.99
+    assert parse_args(["-w", "echo", "--bin", "x", "--rate", "1", "--rate", "7"]).rate == 7.0
+
+
+@pytest.mark.parametrize("args", [
+    ["-w", "echo"],
+    ["-w", "nope", "--bin", "x"],
+    ["-w", "echo", "--bin", "x", "--rate", "fast"],
+    ["-w", "echo", "--bin", "x", "--latency-dist", "normal"],
+    ["-w", "echo", "--bin", "x", "--nemesis", "kill"],
+    ["-w", "echo", "--bin", "x", "--frobnicate"],
+    ["-w", "echo", "--bin", "x", "--concurrency", "0"],
+])
+def test_bad_arguments_are_usage_errors(args):
+    with pytest.raises(UsageError):
+        parse_args(args)
+
+
+def test_bad_flag_exits_2_with_one_line():
+    r = subprocess.run([sys.executable, "-m", "sim", "test", "-w", "echo", "--bin", "x",
+                        "--node-count", "zero"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_missing_binary_exits_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sim", "test", "-w", "echo", "--bin",
+                        str(tmp_path / "missing.py"), "--store", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
