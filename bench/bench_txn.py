@@ -36,7 +36,8 @@ def main():
     print("6c: txn-rw-register --node-count 2 --concurrency 2n --time-limit "
           f"{args.time_limit:g} --rate 1000 --consistency-models read-committed "
           "--availability total --nemesis partition")
-    print(f"{'run':>3}  {'valid':5}  {'ops':>6}  {'ok-fraction':>11}  {'servers msgs/op':>15}  anomalies")
+    print(f"{'run':>3}  {'valid':5}  {'ops':>6}  {'ok-fraction':>11}  "
+          f"{'servers msgs/op':>15}  anomalies")
     passed = 0
     for i in range(1, args.runs + 1):
         r = run_once(args.time_limit, extra)

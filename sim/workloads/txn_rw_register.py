@@ -295,8 +295,8 @@ def dependency_graph(oks, all_writers, ok_writers, finals):
             if (k, v) in ok_writers:
                 graph.link(ok_writers[(k, v)], txn, "wr", {"key": k, "value": v})
             if k in writes and (k, v) in all_writers:
-                graph.link(all_writers[(k, v)], txn, "ww",
-                           {"key": k, "value": v, "value'": writes[k], "via": "writes-follow-reads"})
+                why = {"key": k, "value": v, "value'": writes[k], "via": "writes-follow-reads"}
+                graph.link(all_writers[(k, v)], txn, "ww", why)
     by_key = defaultdict(list)
     for (k, v), txn in all_writers.items():
         by_key[k].append((v, txn))
