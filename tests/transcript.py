@@ -13,6 +13,8 @@ Transcript files (tests/transcripts/*.txt) read top to bottom:
     @ seq-kv stale              optional: a fake service (seq-kv|lin-kv, stale|fresh)
     > {"src":"c1",...}          a line sent to the node
     < {"src":"n1",...}          the exact line the node must print next
+    ~ 0.2                       pause (seconds) so the node's tasks can run, e.g. an
+                                rpc reply is merged before the next request is read
 
 Each "<" line must arrive (within a timeout) before the next ">" is sent, so
 asynchronous nodes can be checked too. After the last line stdin is closed; the
@@ -24,6 +26,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +162,8 @@ def load(path):
             elif mark == "@":
                 name, _, mode = rest.partition(" ")
                 transcript.services[name] = mode or "stale"
+            elif mark == "~":
+                transcript.steps.append((mark, float(rest)))
             elif mark in (">", "<"):
                 transcript.steps.append((mark, rest))
             else:
@@ -179,6 +184,8 @@ def play(transcript):
         for mark, line in transcript.steps:
             if mark == ">":
                 session.send(line)
+            elif mark == "~":
+                time.sleep(line)
             else:
                 got = session.expect()
                 assert got == line, f"{transcript.path}: expected\n  {line}\ngot\n  {got}"
