@@ -1,7 +1,8 @@
 """Command line: `python3 -m sim test ARGS`, where ARGS are `maelstrom test`'s plus --seed.
 
 Positional arguments, and everything after `--`, are passed to the node binary. A bad flag
-prints one line and exits 2.
+prints one line and exits 2. Simulator-only flags: --seed N, --store DIR (default store),
+--no-progress, --recovery-wait SECONDS (default 10, Maelstrom's fixed wait; for fast tests).
 """
 
 import argparse
@@ -43,6 +44,7 @@ class Options:
         self.log_stderr = False
         self.store = "store"
         self.progress = True
+        self.recovery_wait = 10.0       # simulator-only: Maelstrom always waits 10 s
         self.__dict__.update(kw)
 
     @property
@@ -94,6 +96,7 @@ def build_parser():
     p.add_argument("--log-stderr", action="store_true")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--store", default="store")
+    p.add_argument("--recovery-wait", type=_non_negative, default=10.0)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("-h", "--help", action="store_true")
     return p
@@ -129,7 +132,8 @@ def parse_args(argv):
         availability=_availability(ns.availability),
         consistency_models=_models(ns.consistency_models), topology=ns.topology,
         seed=ns.seed if ns.seed is not None else random.randrange(2 ** 31),
-        log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress)
+        log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
+        recovery_wait=ns.recovery_wait)
 
 
 def _concurrency(text, node_count):

@@ -30,7 +30,6 @@ from sim.workloads import WorkloadUnavailable, load
 from sim.workloads.base import ClientError, SchemaError, Timeout
 
 INIT_TIMEOUT = 10.0
-RECOVERY_WAIT = 10.0
 CLIENT_TIMEOUT = 5.0
 
 
@@ -388,7 +387,7 @@ class Run:
             self.net.heal()
             self.record_nemesis("info", "stop-partition", "network-healed")
         self.phase = "recovery"
-        await asyncio.sleep(RECOVERY_WAIT)
+        await asyncio.sleep(self.opts.recovery_wait)
         self.phase = "final"
         await asyncio.gather(*(self.run_finals(w, ops) for w, ops in enumerate(finals)))
 
