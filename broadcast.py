@@ -29,12 +29,13 @@ hub carries every pull; a leaf cut off from it serves its own, older view after
 `--retry-ms` until the hub confirms them, so no acknowledged value is lost,
 only delayed until the partition heals.
 """
+import asyncio
 import sys
 import time
 
-from maelstrom_node import Node, require
+from maelstrom_node import Node, RPCError, require
 
-DEFAULTS = {"stale-ms": 400, "retry-ms": 2500, "pull-timeout-ms": 2000}
+DEFAULTS = {"stale-ms": 300, "retry-ms": 2500, "pull-timeout-ms": 2000}
 
 
 def options(argv):
@@ -138,20 +139,21 @@ async def fresh_view(since):
 
 def start_pull():
     global pulling
-    pulling = (now(), node.spawn(pull()))
+    sent_at = now()
+    pulling = (sent_at, node.spawn(pull(sent_at)))
 
 
-async def pull():
+async def pull(sent_at):
+    """One sync with the hub; on success the view is fresh as of `sent_at`."""
     global have, fresh_as_of, pulling
-    me, sent_at = pulling, now()
     body = {"type": "sync", "have": have, "values": list(unconfirmed)}
     try:
         reply = await node.rpc(hub(), body, timeout=OPTS["pull-timeout-ms"])
-    except Exception as err:  # a timeout during a partition: keep the old view
+    except RPCError as err:  # a timeout during a partition: keep the old view
         node.log(f"pull failed: {err}")
         return
     finally:
-        if pulling is me:
+        if pulling is not None and pulling[1] is asyncio.current_task():
             pulling = None
     learn(reply["values"])
     for value in reply["values"]:
