@@ -2,7 +2,9 @@
 
 Positional arguments, and everything after `--`, are passed to the node binary. A bad flag
 prints one line and exits 2. Simulator-only flags: --seed N, --store DIR (default store),
---no-progress, --recovery-wait SECONDS (default 10, Maelstrom's fixed wait; for fast tests).
+--no-progress, --recovery-wait SECONDS (default 10, Maelstrom's fixed wait; for fast tests),
+--client-overhead MS (default 1: per-op worker turnaround standing in for Maelstrom's own
+cost, so op counts match Maelstrom's; not part of the recorded latencies; 0 disables).
 """
 
 import argparse
@@ -16,6 +18,11 @@ CONSISTENCY_MODELS = ("read-uncommitted", "read-committed", "repeatable-read", "
                       "causal", "consistent-view", "cursor-stability", "monotonic-atomic-view",
                       "update-serializable", "strong-session-serializable",
                       "strong-snapshot-isolation", "strong-serializable")
+
+
+# Milliseconds a worker stays busy after each op completes, standing in for
+# Maelstrom's own per-request cost; calibrated so op counts match the calibration rows.
+CLIENT_OVERHEAD_MS = 1.0
 
 
 class UsageError(Exception):
@@ -45,6 +52,7 @@ class Options:
         self.store = "store"
         self.progress = True
         self.recovery_wait = 10.0       # simulator-only: Maelstrom always waits 10 s
+        self.client_overhead = CLIENT_OVERHEAD_MS
         self.__dict__.update(kw)
 
     @property
@@ -97,6 +105,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--store", default="store")
     p.add_argument("--recovery-wait", type=_non_negative, default=10.0)
+    p.add_argument("--client-overhead", type=_non_negative, default=CLIENT_OVERHEAD_MS)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("-h", "--help", action="store_true")
     return p
@@ -133,7 +142,7 @@ def parse_args(argv):
         consistency_models=_models(ns.consistency_models), topology=ns.topology,
         seed=ns.seed if ns.seed is not None else random.randrange(2 ** 31),
         log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
-        recovery_wait=ns.recovery_wait)
+        recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead)
 
 
 def _concurrency(text, node_count):
