@@ -1,11 +1,15 @@
-"""The simulated network: latency, per-destination delivery in deadline order, partitions, stats.
+"""The simulated network: latency, per-destination delivery queues, partitions, stats.
 
 Every endpoint (node process, client, service) registers a `deliver(src, body, raw)` callable
 under its id. `send` counts the message (as Maelstrom's journal does, at send time), picks a
-deadline (zero latency when a client is involved) and queues it. Delivery happens from one
-global heap ordered by (deadline, sequence): per destination that is deadline order with FIFO
-on ties. A message whose source the destination currently holds a grudge against is dropped on
-receipt; it still counts as sent.
+deadline (zero latency when a client is involved) and puts it on the destination's queue,
+ordered by (deadline, sequence).
+
+Each destination drains its queue the way Maelstrom's per-node receive thread does: take the
+earliest message; if the destination holds a grudge against its source, drop it (still counted
+as sent); otherwise wait until its deadline (truncated to whole milliseconds, like
+Thread/sleep) and deliver it, then take the next. While it waits for one message, nothing else
+reaches that destination: a client request arriving meanwhile is delivered after it.
 """
 
 import heapq
@@ -52,80 +56,92 @@ class Net:
         self.latency = latency
         self.clock = clock              # () -> seconds, the loop's monotonic clock
         self.endpoints = {}             # id -> deliver(src, body, raw)
+        self.queues = {}                # id -> heap of (deadline, seq, src, body, raw, client)
+        self.waiting = {}               # id -> TimerHandle while it waits for a deadline
+        self.ready = []                 # ids with new messages and no timer
+        self.scheduled = False
         self.partitions = {}            # dest -> set of srcs it drops
-        self.heap = []
         self.seq = 0
-        self.timer = None
-        self.timer_at = None
-        self.soon = False
         self.frozen = False
         self.stats = {"clients": Counter(), "servers": Counter()}
-        self.flushers = []              # called after each delivery batch (batched stdin writes)
+        self.dirty = []                 # endpoints with buffered output (see NodeProcess.flush)
 
     # -- endpoints -------------------------------------------------------------------------
     def add(self, node_id, deliver):
         self.endpoints[node_id] = deliver
+        self.queues[node_id] = []
 
     def remove(self, node_id):
         self.endpoints.pop(node_id, None)
+        self.queues.pop(node_id, None)
+        timer = self.waiting.pop(node_id, None)
+        if timer is not None:
+            timer.cancel()
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, src, dest, body, raw=None):
         """Queue a message; raises NetError for an unknown source or destination."""
         if src not in self.endpoints:
             raise NetError(f"Invalid source for message {src!r}")
-        if dest not in self.endpoints:
+        queue = self.queues.get(dest)
+        if queue is None:
             raise NetError(f"Invalid dest for message {dest!r}")
         client = is_client(src) or is_client(dest)
         if not self.frozen:
             (self.stats["clients"] if client else self.stats["servers"]).send += 1
-        now = self.clock()
-        if client:
-            deadline = now
-        else:
-            deadline = now + self.latency.sample_ms() / 1000.0
+        deadline = self.clock()
+        if not client:
+            deadline += self.latency.sample_ms() / 1000.0
         self.seq += 1
-        heapq.heappush(self.heap, (deadline, self.seq, src, dest, body, raw, client))
-        self._schedule(deadline, now)
-
-    def _schedule(self, deadline, now):
-        if deadline <= now:
-            if not self.soon:
-                self.soon = True
+        heapq.heappush(queue, (deadline, self.seq, src, body, raw, client))
+        if dest not in self.waiting:
+            self.ready.append(dest)
+            if not self.scheduled:
+                self.scheduled = True
                 self.loop.call_soon(self._pump)
-            return
-        if self.timer_at is None or deadline < self.timer_at:
-            if self.timer is not None:
-                self.timer.cancel()
-            self.timer_at = deadline
-            self.timer = self.loop.call_at(deadline, self._pump)
 
     # -- delivery --------------------------------------------------------------------------
     def _pump(self):
-        self.soon = False
-        self.timer = None
-        self.timer_at = None
-        heap = self.heap
+        self.scheduled = False
+        ready, self.ready = self.ready, []
         now = self.clock()
-        # The loop wakes up to a millisecond early or late; deliver what is due within 0.5 ms.
-        horizon = now + 0.0005
-        while heap and heap[0][0] <= horizon:
-            _, _, src, dest, body, raw, client = heapq.heappop(heap)
-            self._deliver(src, dest, body, raw, client)
-        for flush in self.flushers:
-            flush()
-        if heap:
-            self._schedule(heap[0][0], self.clock())
+        for dest in ready:
+            if dest not in self.waiting:
+                self._drain(dest, now)
+        self._flush()
 
-    def _deliver(self, src, dest, body, raw, client):
-        if src in self.partitions.get(dest, ()):
-            return
+    def _drain(self, dest, now):
+        queue = self.queues.get(dest)
+        while queue:
+            deadline, _, src, body, raw, client = heapq.heappop(queue)
+            if src in self.partitions.get(dest, ()):
+                continue
+            wait_ms = int((deadline - now) * 1000)
+            if wait_ms >= 1:
+                self.waiting[dest] = self.loop.call_at(
+                    now + wait_ms / 1000.0, self._wake, dest, src, body, raw, client)
+                return
+            self._deliver(dest, src, body, raw, client)
+
+    def _wake(self, dest, src, body, raw, client):
+        self.waiting.pop(dest, None)
+        self._deliver(dest, src, body, raw, client)
+        self._drain(dest, self.clock())
+        self._flush()
+
+    def _deliver(self, dest, src, body, raw, client):
         deliver = self.endpoints.get(dest)
         if deliver is None:
-            return                      # the destination went away while the message flew
+            return                      # the destination went away
         if not self.frozen:
             (self.stats["clients"] if client else self.stats["servers"]).recv += 1
         deliver(src, body, raw)
+
+    def _flush(self):
+        if self.dirty:
+            dirty, self.dirty = self.dirty, []
+            for endpoint in dirty:
+                endpoint.flush()
 
     # -- partitions ------------------------------------------------------------------------
     def partition(self, grudge):

@@ -57,13 +57,14 @@ class NodeProcess:
             stdout=asyncio.subprocess.PIPE, stderr=stderr, cwd=cwd)
         self.stdin = self.transport.get_pipe_transport(0)
         self.net.add(self.id, self.deliver)
-        self.net.flushers.append(self.flush)
 
     # -- network -> stdin --------------------------------------------------------------------
     def deliver(self, src, body, raw):
         if raw is None:
             raw = (json.dumps({"src": src, "dest": self.id, "body": body},
                               separators=(",", ":")) + "\n").encode()
+        if not self.out:
+            self.net.dirty.append(self)
         self.out.append(raw)
 
     def flush(self):

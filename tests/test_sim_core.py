@@ -66,13 +66,28 @@ def test_a_partitioned_message_is_counted_as_sent_but_dropped_on_receipt():
     assert net.snapshot()["servers"] == {"send_count": 4, "recv_count": 3, "msg_count": 4}
 
 
-def test_a_message_cut_while_in_flight_is_dropped_on_receipt():
+def test_a_queued_message_is_dropped_if_a_partition_starts_before_it_is_taken():
+    async def scenario(net, inbox):
+        net.send("n2", "n1", {"type": "first"})     # n1 waits for this one's deadline
+        await asyncio.sleep(0.002)
+        net.send("n0", "n1", {"type": "second"})    # queued behind it
+        net.partition({"n1": ["n0"]})
+        await asyncio.sleep(0.06)
+    net, inbox = run_net(scenario, latency_ms=20)
+    assert [b["type"] for _, b in inbox["n1"]] == ["first"]
+    assert net.snapshot()["servers"]["recv_count"] == 1
+
+
+def test_a_node_waiting_for_a_slow_message_receives_client_requests_after_it():
     async def scenario(net, inbox):
         net.send("n0", "n1", {"type": "slow"})
-        net.partition({"n1": ["n0"]})
-        await asyncio.sleep(0.05)
-    _, inbox = run_net(scenario, latency_ms=20)
-    assert "n1" not in inbox
+        await asyncio.sleep(0.005)
+        net.send("c1", "n1", {"type": "request"})
+        await asyncio.sleep(0.005)
+        assert "n1" not in inbox                    # blocked behind the slow message
+        await asyncio.sleep(0.06)
+    _, inbox = run_net(scenario, latency_ms=30)
+    assert [b["type"] for _, b in inbox["n1"]] == ["slow", "request"]
 
 
 def test_latency_applies_to_servers_only_and_delivery_follows_deadlines():
