@@ -8,7 +8,7 @@ subtotal; the node writes that subtotal to seq-kv at most once per PERIOD under
 load (and QUIET after the last add), retrying failed or timed-out writes until
 one is confirmed. Nodes then gossip the *confirmed* subtotals: a push carries
 the sender's whole view {node: subtotal}, the reply carries the receiver's,
-both sides merge by max, and a push is retried (every RETRY) until a reply
+both sides merge by max, and a push is retried until a reply
 proves the peer has it, so partitions only delay it. `read` is answered locally
 (own in-memory subtotal + the others' confirmed ones): no KV traffic.
 
@@ -33,7 +33,8 @@ from maelstrom_node import KV, Node, RPCError, require
 
 PERIOD = 1.5   # under load: at most one seq-kv write and one push per peer per PERIOD
 QUIET = 0.5    # no add for this long: write and push right away
-RETRY = 0.6    # wait before retrying a failed write or push
+PUSH_TIMEOUT = 0.4  # a push without a reply by then is retried
+RETRY = 0.2    # wait after a failed write or push before trying again
 TICK = 0.05
 
 node = Node()
@@ -163,7 +164,7 @@ async def push(peer):
     counter.last_push[peer] = now()
     sent = dict(counter.view)
     try:
-        reply = await node.rpc(peer, {"type": "gossip", "view": sent}, timeout=RETRY)
+        reply = await node.rpc(peer, {"type": "gossip", "view": sent}, timeout=PUSH_TIMEOUT)
         view = reply.get("view")
         if isinstance(view, dict):
             counter.merge({n: v for n, v in view.items()
@@ -171,7 +172,7 @@ async def push(peer):
             counter.mark_known(peer, view)
         counter.mark_known(peer, sent)
     except RPCError:
-        counter.push_retry_at[peer] = now() + RETRY / 2
+        counter.push_retry_at[peer] = now() + RETRY
     finally:
         counter.pushing.discard(peer)
 

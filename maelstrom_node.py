@@ -143,6 +143,7 @@ def _wants_bool(kind):
 
 _MISSING = object()
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_decode = json.JSONDecoder().decode
 _READ_SIZE = 1 << 20
 _EOF_GRACE = 30.0  # seconds in-flight handlers get to finish after stdin closes
 
@@ -331,7 +332,7 @@ class Node:
 
     def _handle_line(self, line):
         try:
-            msg = json.loads(line)
+            msg = _decode(line.decode())
             body = msg["body"]
             if type(body) is not dict or type(msg["src"]) is not str:
                 raise ValueError("not a message")
@@ -367,11 +368,11 @@ class Node:
             except Exception as exc:
                 self._fail(msg, exc)
                 return
-            if result is None:
-                return
-            if asyncio.iscoroutine(result):  # e.g. init with async hooks
+            if type(result) is dict:
+                self._answer(msg, result)
+            elif asyncio.iscoroutine(result):  # e.g. init with async hooks
                 self.spawn(self._serve_async(lambda _msg: result, msg))
-            else:
+            elif result is not None:
                 self._answer(msg, result)
 
     async def _serve_async(self, handler, msg):
