@@ -87,7 +87,8 @@ def test_a_serial_history_is_valid_under_every_model():
     assert result["valid"] is True
     assert result["anomaly_types"] == []
     assert result["models"]["serializable"]["not_checked"]
-    assert result["final_state"] == {"probed": True, "keys": 2, "divergent_keys": []}
+    assert result["final_state"] == {"probed": True, "keys": 2, "divergent_count": 0,
+                                     "divergent_keys": []}
 
 
 def test_aborted_read_is_g1a_and_breaks_read_committed_only():

@@ -466,7 +466,8 @@ def check_history(history, models, extra=None):
         "anomalies": {k: v[:EXAMPLES] for k, v in sorted(anomalies.items())},
         "models": verdicts,
         "txn_count": len(txns),
-        "final_state": {"probed": bool(extra), "keys": len(finals), "divergent_keys": divergent},
+        "final_state": {"probed": bool(extra), "keys": len(finals),
+                        "divergent_count": len(divergent), "divergent_keys": divergent[:EXAMPLES]},
     }
     return result
 
