@@ -10,6 +10,8 @@ import types
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from sim.workloads.base import ClientError, Timeout
 from sim.workloads.kafka import KafkaWorkload, KeyStream, check_history
 
@@ -286,35 +288,52 @@ def test_messages_keep_their_json_types_apart():
 
 # --- simulator runs ----------------------------------------------------------------------
 
-def sim_run(tmp_path, node, *flags):
-    """Run the simulator's kafka workload; return (exit code, results.json)."""
-    cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin", str(node),
-           "--node-count", "1", "--concurrency", "2n", "--time-limit", "2", "--rate", "300",
-           "--seed", "7", "--no-progress", *flags]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    results = tmp_path / "store" / "latest" / "results.json"
-    assert results.exists(), proc.stderr[-2000:]
-    return proc.returncode, json.loads(results.read_text())
+NODES = {
+    "correct": ROOT / "tests" / "nodes" / "kafka_single.py",
+    "reuses": ROOT / "tests" / "broken" / "kafka_reuses_offsets.py",
+    "loses": ROOT / "tests" / "broken" / "kafka_loses_writes.py",
+}
 
 
-def test_sim_passes_a_correct_single_node_log(tmp_path):
-    code, results = sim_run(tmp_path, ROOT / "tests" / "nodes" / "kafka_single.py")
+@pytest.fixture(scope="module")
+def sim_runs(tmp_path_factory):
+    """One short simulator run per node, all at once (each waits out the 10 s recovery);
+    name -> (exit code, results.json)."""
+    procs = {}
+    for name, node in NODES.items():
+        cwd = tmp_path_factory.mktemp(name)
+        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin", str(node),
+               "--node-count", "1", "--concurrency", "2n", "--time-limit", "2", "--rate", "300",
+               "--seed", "7", "--no-progress"]
+        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True,
+                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
+    out = {}
+    for name, (cwd, proc) in procs.items():
+        _, err = proc.communicate(timeout=120)
+        results = cwd / "store" / "latest" / "results.json"
+        assert results.exists(), err[-2000:]
+        out[name] = (proc.returncode, json.loads(results.read_text()))
+    return out
+
+
+def test_sim_passes_a_correct_single_node_log(sim_runs):
+    code, results = sim_runs["correct"]
     workload = results["checkers"]["workload"]
     assert code == 0 and results["valid"] is True
     assert workload["valid"] is True and workload["sent_ok"] > 50
     assert results["net"]["servers"]["send_count"] == 0
 
 
-def test_sim_flags_a_node_that_reuses_offsets(tmp_path):
-    code, results = sim_run(tmp_path, ROOT / "tests" / "broken" / "kafka_reuses_offsets.py")
+def test_sim_flags_a_node_that_reuses_offsets(sim_runs):
+    code, results = sim_runs["reuses"]
     workload = results["checkers"]["workload"]
     assert code == 1 and results["valid"] is False
     assert {"inconsistent-offsets", "lost-write"} <= set(workload["bad_error_types"])
 
 
-def test_sim_flags_a_node_that_loses_writes(tmp_path):
-    code, results = sim_run(tmp_path, ROOT / "tests" / "broken" / "kafka_loses_writes.py")
+def test_sim_flags_a_node_that_loses_writes(sim_runs):
+    code, results = sim_runs["loses"]
     workload = results["checkers"]["workload"]
     assert code == 1 and workload["valid"] is False
     assert {"lost-write", "int-poll-skip", "unseen"} <= set(workload["bad_error_types"])
