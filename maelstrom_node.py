@@ -156,17 +156,13 @@ def log(*args):
 class Node:
     """A Maelstrom node: handlers, messaging, timers, and the I/O loop.
 
-    `infd`/`outfd` are injectable for tests; by default the node reads fd 0,
+    `infd`/`outfd` are injectable for tests; by default run() reads fd 0,
     keeps a private duplicate of fd 1 for the protocol, and points fd 1 and
     sys.stdout at stderr so a stray print cannot corrupt the protocol.
+    Constructing a Node has no side effects, so node modules can be imported.
     """
 
     def __init__(self, infd=0, outfd=None):
-        if outfd is None:
-            sys.stdout.flush()
-            outfd = os.dup(1)
-            os.dup2(2, 1)
-            sys.stdout = sys.stderr
         self._in, self._out = infd, outfd
         self.node_id = None
         self.node_ids = []
@@ -272,11 +268,15 @@ class Node:
 
     def run(self):
         """Serve until stdin closes and in-flight handlers finish."""
+        if self._out is None:
+            self._out = _capture_stdout()
         asyncio.run(self._main())
 
     async def _main(self):
         self._loop = asyncio.get_running_loop()
         self._eof = self._loop.create_future()
+        if self._outbox:  # sent before the loop existed
+            self._schedule_flush()
         try:
             self._loop.add_reader(self._in, self._on_readable)
         except (PermissionError, OSError):  # a regular file: epoll refuses it
@@ -446,10 +446,9 @@ class Node:
     # -- output -------------------------------------------------------------
 
     def _schedule_flush(self):
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and self._loop is not None:
             self._flush_scheduled = True
-            if self._loop is not None:
-                self._loop.call_soon(self._flush)
+            self._loop.call_soon(self._flush)
 
     def _flush(self):
         self._flush_scheduled = False
@@ -463,6 +462,15 @@ class Node:
                 view = view[os.write(self._out, view):]
         except BrokenPipeError:
             log("stdout closed; dropping output")
+
+
+def _capture_stdout():
+    """Return a private fd for the protocol stream; fd 1 and sys.stdout become stderr."""
+    sys.stdout.flush()
+    protocol = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
 
 
 def _expire(fut):

@@ -34,3 +34,17 @@ def test_unique_ids_are_unique_across_nodes_and_restarts():
     assert max(first) < min(restarted)
     assert {(i >> 12) & 1023 for i in first + restarted} == {0}
     assert {(i >> 12) & 1023 for i in other} == {1}
+
+
+def test_unique_ids_survive_a_clock_step_back_and_a_full_millisecond(monkeypatch):
+    import unique_ids
+    clock = [(unique_ids.EPOCH_MS + 1000) * 1_000_000]
+    monkeypatch.setattr(unique_ids.time, "time_ns", lambda: clock[0])
+    monkeypatch.setattr(unique_ids, "state", {"index": 5, "ms": 0, "seq": 0})
+    full = [unique_ids.next_id() for _ in range(5000)]       # more than 4096 in one ms
+    clock[0] -= 50 * 1_000_000                               # the clock steps back 50 ms
+    after = [unique_ids.next_id() for _ in range(10)]
+    ids = full + after
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert full[4095] >> 22 == 1000 and full[4096] >> 22 == 1001   # borrowed the next ms
+    assert {(i >> 12) & 1023 for i in ids} == {5}
