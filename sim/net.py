@@ -65,6 +65,7 @@ class Net:
         self.frozen = False
         self.stats = {"clients": Counter(), "servers": Counter()}
         self.dirty = []                 # endpoints with buffered output (see NodeProcess.flush)
+        self.lateness = []              # seconds each delivery came after its deadline
 
     # -- endpoints -------------------------------------------------------------------------
     def add(self, node_id, deliver):
@@ -119,22 +120,23 @@ class Net:
             wait_ms = int((deadline - now) * 1000)
             if wait_ms >= 1:
                 self.waiting[dest] = self.loop.call_at(
-                    now + wait_ms / 1000.0, self._wake, dest, src, body, raw, client)
+                    now + wait_ms / 1000.0, self._wake, dest, src, body, raw, client, deadline)
                 return
-            self._deliver(dest, src, body, raw, client)
+            self._deliver(dest, src, body, raw, client, deadline)
 
-    def _wake(self, dest, src, body, raw, client):
+    def _wake(self, dest, src, body, raw, client, deadline):
         self.waiting.pop(dest, None)
-        self._deliver(dest, src, body, raw, client)
+        self._deliver(dest, src, body, raw, client, deadline)
         self._drain(dest, self.clock())
         self._flush()
 
-    def _deliver(self, dest, src, body, raw, client):
+    def _deliver(self, dest, src, body, raw, client, deadline):
         deliver = self.endpoints.get(dest)
         if deliver is None:
             return                      # the destination went away
         if not self.frozen:
             (self.stats["clients"] if client else self.stats["servers"]).recv += 1
+            self.lateness.append(self.clock() - deadline)
         deliver(src, body, raw)
 
     def _flush(self):
@@ -155,6 +157,11 @@ class Net:
     def freeze(self):
         self.frozen = True
 
+    def lateness_ms(self):
+        """Quantiles of delivery time minus deadline: the delay the simulator itself adds
+        (slightly negative values are Maelstrom's whole-millisecond sleeps)."""
+        return quantiles([x * 1000.0 for x in self.lateness])
+
     def snapshot(self):
         c, s = self.stats["clients"], self.stats["servers"]
         return {
@@ -163,6 +170,15 @@ class Net:
             "clients": {"send_count": c.send, "recv_count": c.recv, "msg_count": c.send},
             "servers": {"send_count": s.send, "recv_count": s.recv, "msg_count": s.send},
         }
+
+
+def quantiles(values, points=(0.5, 0.95, 0.99, 1)):
+    """Jepsen-style quantiles (the value at floor(n * q)) rounded to 0.001, or None."""
+    if not values:
+        return None
+    values = sorted(values)
+    n = len(values)
+    return {str(q): round(values[min(n - 1, int(n * q))], 3) for q in points}
 
 
 def encode(src, dest, body):

@@ -507,6 +507,8 @@ def check(r, extra):
         "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
                          "valid": checkers["availability"]["valid"]},
         "errors": list(r.errors) + [f"workload: {e}" for e in _workload_errors(checkers["workload"])],
+        "op_latencies": stats.op_latencies(history),
+        "sim_delivery_lateness_ms": r.net.lateness_ms(),
     }
     try:
         results.update(r.workload.summary_extra(checkers["workload"]) or {})

@@ -51,6 +51,22 @@ def availability_check(history, required):
             "ok_count": oks, "invoke_count": invoked}
 
 
+def op_latencies(history):
+    """Quantiles (ms) of client op latency, invoke to completion, all fs together."""
+    from sim.net import quantiles
+    started = {}
+    lat = []
+    for op in history:
+        p = op.get("process")
+        if p == "nemesis":
+            continue
+        if op["type"] == "invoke":
+            started[p] = op["time"]
+        elif p in started:
+            lat.append((op["time"] - started.pop(p)) / 1e6)
+    return quantiles(lat, (0, 0.5, 0.95, 0.99, 1))
+
+
 def net_check(snapshot, history):
     ops = op_count(history)
     result = {"valid": True}
