@@ -224,8 +224,15 @@ class Run:
 
     async def init_one(self, client):
         body = {"type": "init", "node_id": client.node, "node_ids": list(self.node_ids)}
+        call = self.loop.create_task(client.call(body, "init_ok", object, timeout=INIT_TIMEOUT))
+        exited = self.nodes[client.node].protocol.exited
+        await asyncio.wait([call, exited], return_when=asyncio.FIRST_COMPLETED)
+        if not call.done():
+            call.cancel()
+            raise StartupError(f"node {client.node} exited before answering init: "
+                               f"{self._exit_note(client.node)}")
         try:
-            await client.call(body, "init_ok", object, timeout=INIT_TIMEOUT)
+            call.result()
         except Timeout:
             detail = "; ".join(self.errors) or self._exit_note(client.node)
             raise StartupError(f"node {client.node} did not answer init within "
@@ -237,7 +244,8 @@ class Run:
         node = self.nodes[node_id]
         if node.exited():
             code = node.transport.get_returncode()
-            return f"the process exited with code {code} (see its log)"
+            log = os.path.join(self.run_dir, "node-logs", f"{node_id}.log")
+            return f"the process exited with code {code} (see {log})"
         return ""
 
     async def setup(self):
@@ -457,7 +465,7 @@ def run(opts):
     try:
         extra = asyncio.run(r.main())
     except StartupError as e:
-        print(f"\nsim: {e}", file=sys.stderr)
+        print(f"sim: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nsim: interrupted", file=sys.stderr)

@@ -307,3 +307,16 @@ def test_missing_binary_exits_2(tmp_path):
                         str(tmp_path / "missing.py"), "--store", str(tmp_path)],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_a_node_that_exits_before_init_exits_2_quickly(tmp_path):
+    node = tmp_path / "exits.py"
+    node.write_text("#!/usr/bin/env python3\nimport sys\nprint('boom', file=sys.stderr)\n"
+                    "sys.exit(3)\n")
+    node.chmod(0o755)
+    r = subprocess.run([sys.executable, "-m", "sim", "test", "-w", "echo", "--bin", str(node),
+                        "--store", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=8)
+    assert r.returncode == 2
+    assert "exited before answering init" in r.stderr and "code 3" in r.stderr
+    assert (tmp_path / "latest" / "node-logs" / "n0.log").read_text() == "boom\n"
