@@ -7,7 +7,7 @@ import time
 import pytest
 
 from fake_services import FakeLinKV, FakeSeqKV
-from maelstrom_node import KV, Code, Node, RPCError, is_definite, require
+from maelstrom_node import Code, Node, RPCError, is_definite, require
 from transcript import ROOT, Session, run
 
 NODE_SOURCE = textwrap.dedent(f"""
