@@ -30,7 +30,7 @@ replicated) are lost, and since its floor stops moving the survivors' stable bou
 too: later sends still succeed but polls never return them (no failure detector here).
 Nothing is on disk; if every node dies, everything is gone.
 """
-from bisect import bisect_left, insort
+from bisect import bisect_left
 
 from maelstrom_node import Node, RPCError, require
 

@@ -20,7 +20,9 @@ messages go over the wire and into the history as strings and ints.
 
 Final phase (per worker, after the recovery wait): crash, assign every key seen so far from
 offset 0, then poll until this worker has read up to the highest offset known for every key
-when the phase began (at most 10 s or 50 polls; polls after the first wait 0-0.4 s).
+when the phase began (at most 10 s or 50 polls; polls after the first wait 0-0.4 s). The core
+asks for final ops up front, so those polls are one op whose value holds every poll's
+messages in order (a correct node needs a single poll, as in Maelstrom).
 
 Checker (jepsen.tests.kafka, with assign as the only subscription method). Per key, a log of
 offset -> messages is built from ok sends (and info sends proven visible) and from every
