@@ -45,7 +45,8 @@ def test_one_node_send_poll_commit_and_list():
         ("<", reply("c2", {"type": "commit_offsets_ok", "in_reply_to": 3})),
         (">", msg("c2", {"type": "commit_offsets", "msg_id": 4, "offsets": {"k1": 0}})),
         ("<", reply("c2", {"type": "commit_offsets_ok", "in_reply_to": 4})),
-        (">", msg("c3", {"type": "list_committed_offsets", "msg_id": 1, "keys": ["k1", "k2", "k3"]})),
+        (">", msg("c3", {"type": "list_committed_offsets", "msg_id": 1,
+                         "keys": ["k1", "k2", "k3"]})),
         ("<", reply("c3", {"type": "list_committed_offsets_ok", "offsets": {"k1": 2, "k2": 1},
                            "in_reply_to": 1})),
         # malformed requests get error 12 and change nothing
