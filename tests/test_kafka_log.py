@@ -67,7 +67,8 @@ def test_one_node_send_poll_commit_and_list():
 class Pair:
     """n0 and n1 as processes; the test carries their sync messages and may drop some."""
 
-    def __init__(self):
+    def __init__(self, drop=lambda src, body: False):
+        self.drop = drop          # (src, body) -> True to lose that sync
         self.nodes = {n: Session(["kafka_log.py"]) for n in ("n0", "n1")}
         self.syncs = []           # (src, body) of every sync seen, delivered or not
         self.replies = queue.Queue()
@@ -88,7 +89,7 @@ class Pair:
                 pass
         raise AssertionError("no reply")
 
-    def pump(self, seconds, drop=lambda src, body: False):
+    def pump(self, seconds):
         """Relay node-to-node lines for `seconds`; return how many syncs went by."""
         seen = 0
         end = time.time() + seconds
@@ -102,7 +103,7 @@ class Pair:
                 if m["dest"] in self.nodes:
                     seen += 1
                     self.syncs.append((name, m["body"]))
-                    if not drop(name, m["body"]):
+                    if not self.drop(name, m["body"]):
                         self.nodes[m["dest"]].send(line)
                 else:
                     self.replies.put(m)
@@ -122,7 +123,15 @@ class Pair:
 
 
 def test_two_nodes_poll_only_the_stable_prefix_and_resend_lost_syncs():
-    pair = Pair()
+    dropped = []
+
+    def drop_first_from_n0(src, body):
+        if src == "n0" and body["events"] and not dropped:
+            dropped.append(body)
+            return True
+        return False
+
+    pair = Pair(drop_first_from_n0)
     try:
         assert pair.call("n0", {"type": "send", "msg_id": 1, "key": "a", "msg": 1})["offset"] == 0
         assert pair.call("n1", {"type": "send", "msg_id": 2, "key": "a", "msg": 2})["offset"] == 1
@@ -131,15 +140,6 @@ def test_two_nodes_poll_only_the_stable_prefix_and_resend_lost_syncs():
         first = pair.call("n0", {"type": "poll", "msg_id": 4, "offsets": {"a": 0, "b": 0}})
         assert first["msgs"] in ({"a": [[0, 1]]}, {"a": [[0, 1], [1, 2]], "b": [[3, 3]]})
 
-        dropped = []
-
-        def drop_first_from_n0(src, body):
-            if src == "n0" and body["events"] and not dropped:
-                dropped.append(body)
-                return True
-            return False
-
-        pair.pump(0.5, drop_first_from_n0)
         assert pair.settle()
         assert dropped, "n0 never sent its send to n1"
         resent = [b for src, b in pair.syncs if src == "n0" and b["from"] == 0 and b["events"]]
