@@ -65,7 +65,7 @@ class Net:
         self.frozen = False
         self.stats = {"clients": Counter(), "servers": Counter()}
         self.dirty = []                 # endpoints with buffered output (see NodeProcess.flush)
-        self.lateness = []              # seconds each delivery came after its deadline
+        self.lateness = {True: [], False: []}   # client?, seconds delivered after deadline
 
     # -- endpoints -------------------------------------------------------------------------
     def add(self, node_id, deliver):
@@ -136,7 +136,7 @@ class Net:
             return                      # the destination went away
         if not self.frozen:
             (self.stats["clients"] if client else self.stats["servers"]).recv += 1
-            self.lateness.append(self.clock() - deadline)
+            self.lateness[client].append(self.clock() - deadline)
         deliver(src, body, raw)
 
     def _flush(self):
@@ -158,9 +158,12 @@ class Net:
         self.frozen = True
 
     def lateness_ms(self):
-        """Quantiles of delivery time minus deadline: the delay the simulator itself adds
-        (slightly negative values are Maelstrom's whole-millisecond sleeps)."""
-        return quantiles([x * 1000.0 for x in self.lateness])
+        """Quantiles of delivery time minus deadline, for server and client messages. For
+        server messages that is the delay the simulator adds beyond the simulated latency
+        (slightly negative: Maelstrom's whole-millisecond sleeps); client messages also wait
+        behind a message their node is waiting for, as in Maelstrom."""
+        return {"servers": quantiles([x * 1000.0 for x in self.lateness[False]]),
+                "clients": quantiles([x * 1000.0 for x in self.lateness[True]])}
 
     def snapshot(self):
         c, s = self.stats["clients"], self.stats["servers"]
