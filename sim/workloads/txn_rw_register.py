@@ -35,12 +35,13 @@ import asyncio
 from collections import defaultdict, deque
 
 from sim.schema import Nullable
-from sim.workloads.base import ClientError, Workload
+from sim.workloads.base import ClientError, SchemaError, Workload
 
 TXN_OK = {"txn": [(str, int, Nullable(int))]}
 EXAMPLES = 8
 PROBE_WAIT = 5.0  # seconds the probe waits for nodes to agree on the final state
 PROBE_CHUNK = 4
+PROBE_TIMEOUT = 1.0  # seconds per probe read
 
 READ_UNCOMMITTED = ("G0",)
 READ_COMMITTED = ("G0", "G1a", "G1b", "G1c")
@@ -134,14 +135,15 @@ class TxnRwRegister(Workload):
 
 
 async def read_all(client, keys):
-    """{key: value} as one node sees it; keys whose read failed are left out."""
+    """{key: value} as one node sees it; after a failed read the rest are left out."""
     state = {}
     for i in range(0, len(keys), PROBE_CHUNK):
         txn = [["r", k, None] for k in keys[i:i + PROBE_CHUNK]]
         try:
-            reply = await client.call({"type": "txn", "txn": txn}, "txn_ok", TXN_OK)
-        except ClientError:
-            continue
+            reply = await client.call({"type": "txn", "txn": txn}, "txn_ok", TXN_OK,
+                                      timeout=PROBE_TIMEOUT)
+        except (ClientError, SchemaError):
+            return state
         for f, k, v in reply["txn"]:
             state[k] = v
     return state
