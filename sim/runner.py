@@ -88,9 +88,10 @@ class Client:
         rtype = reply.get("type")
         if rtype == "error":
             code = reply.get("code")
-            if not isinstance(code, int) or isinstance(code, bool):
-                self.schema_error(request, reply, "an error reply needs an integer code")
-            raise ClientError(code, str(reply.get("text", "")))
+            text = str(reply.get("text", ""))
+            if not _is_int(code):           # Maelstrom: an unknown error, indefinite
+                raise ClientError(13, f"error reply with code {code!r}: {text}")
+            raise ClientError(code, text)
         if rtype != reply_type:
             self.schema_error(request, reply, f"expected a {reply_type!r} reply")
         problem = validate_reply(reply, schema)
@@ -438,19 +439,22 @@ class Run:
 
     # -- progress -----------------------------------------------------------------------------
     async def progress(self):
+        """Elapsed / time-limit and ops so far: in place on a terminal, else every 10 s."""
         limit = self.opts.time_limit
+        tty = sys.stderr.isatty()
         while True:
             elapsed = self.loop.time() - self.t0
             label = {"recovery": "  waiting for recovery", "final": "  final ops"}.get(self.phase, "")
-            sys.stderr.write(f"\r[sim] {min(elapsed, limit):6.1f}/{limit:g} s  "
-                             f"{self.invoked} ops{label}\x1b[K")
+            line = f"[sim] {min(elapsed, limit):6.1f}/{limit:g} s  {self.invoked} ops{label}"
+            sys.stderr.write(f"\r{line}\x1b[K" if tty else line + "\n")
             sys.stderr.flush()
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5 if tty else 10.0)
 
 
 def _progress_done():
-    sys.stderr.write("\n")
-    sys.stderr.flush()
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 def run(opts):
