@@ -245,3 +245,13 @@ def test_sim_flags_dirty_writes_that_maelstrom_cannot_see(tmp_path):
     assert "G0" in result["anomaly_types"]
     assert result["models"]["read-uncommitted"]["holds"] is False
     assert code == 1
+
+
+@needs_core
+def test_sim_flags_dirty_writes_between_converging_replicas(tmp_path):
+    code, results = sim_run(tmp_path, BROKEN / "txn_lww_skewed.py", "--node-count", "2",
+                            "--concurrency", "2n", "--consistency-models", "read-uncommitted")
+    result = workload_result(results)
+    assert "G0" in result["anomaly_types"]
+    assert result["final_state"]["divergent_count"] == 0     # the replicas did converge
+    assert code == 1
