@@ -86,7 +86,9 @@ def test_a_serial_history_is_valid_under_every_model():
                    finals={"n0": {1: 3, 2: 2}, "n1": {1: 3, 2: 2}})
     assert result["valid"] is True
     assert result["anomaly_types"] == []
-    assert result["models"]["serializable"]["not_checked"]
+    assert result["models"]["read-committed"]["holds"] is True
+    assert result["models"]["serializable"]["holds"] == "not-checked"
+    assert "G2-item" in result["models"]["serializable"]["not_checked"]
     assert result["final_state"] == {"probed": True, "keys": 2, "divergent_count": 0,
                                      "divergent_keys": []}
 
