@@ -37,6 +37,7 @@ class Options:
         self.bin = None
         self.bin_args = []
         self.node_count = 1
+        self.default_nodes = False      # no --node-count: Jepsen's default n1..n5
         self.time_limit = 60.0
         self.rate = 5.0
         self.concurrency = 1
@@ -57,6 +58,9 @@ class Options:
 
     @property
     def node_ids(self):
+        """n0..n{N-1} with --node-count N; without it Jepsen's default nodes n1..n5."""
+        if self.default_nodes:
+            return [f"n{i}" for i in range(1, self.node_count + 1)]
         return [f"n{i}" for i in range(self.node_count)]
 
 
@@ -131,9 +135,10 @@ def parse_args(argv):
     from sim.workloads import WORKLOADS
     if ns.workload not in WORKLOADS:
         raise UsageError(f"unknown workload {ns.workload!r}; one of {', '.join(sorted(WORKLOADS))}")
-    node_count = ns.node_count or 1
+    node_count = ns.node_count or 5
     return Options(
         workload=ns.workload, bin=ns.bin, bin_args=rest + extra, node_count=node_count,
+        default_nodes=ns.node_count is None,
         time_limit=ns.time_limit, rate=ns.rate,
         concurrency=_concurrency(ns.concurrency, node_count),
         latency=ns.latency, latency_dist=ns.latency_dist,

@@ -267,10 +267,12 @@ def test_g_counter_acceptable_sums_allow_any_subset_of_indeterminate_adds():
 
 def test_defaults_are_maelstroms():
     o = parse_args(["-w", "echo", "--bin", "x"])
-    assert (o.rate, o.time_limit, o.concurrency, o.latency, o.latency_dist) == (5.0, 60.0, 1, 0.0,
+    assert (o.rate, o.time_limit, o.concurrency, o.latency, o.latency_dist) == (5.0, 60.0, 5, 0.0,
                                                                                 "constant")
     assert (o.nemesis, o.nemesis_interval, o.topology) == (set(), 10.0, "grid")
     assert o.consistency_models == ["strict-serializable"] and o.availability is None
+    assert o.node_ids == ["n1", "n2", "n3", "n4", "n5"]      # Jepsen's default nodes
+    assert parse_args(["-w", "echo", "--bin", "x", "--node-count", "2"]).node_ids == ["n0", "n1"]
 
 
 def test_concurrency_in_nodes_and_node_args():
@@ -315,8 +317,8 @@ def test_a_node_that_exits_before_init_exits_2_quickly(tmp_path):
                     "sys.exit(3)\n")
     node.chmod(0o755)
     r = subprocess.run([sys.executable, "-m", "sim", "test", "-w", "echo", "--bin", str(node),
-                        "--store", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                       timeout=8)
+                        "--node-count", "1", "--store", str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=8)
     assert r.returncode == 2
     assert "exited before answering init" in r.stderr and "code 3" in r.stderr
     assert (tmp_path / "latest" / "node-logs" / "n0.log").read_text() == "boom\n"

@@ -12,6 +12,8 @@ CALIBRATION = Path("/work/shared/calibration")
 
 def run_sim(tmp_path, workload, node, *flags):
     """Run the simulator; return (exit code, results.json as a dict)."""
+    if "--node-count" not in flags:
+        flags = ("--node-count", "1", *flags)
     cmd = [sys.executable, "-m", "sim", "test", "-w", workload, "--bin", str(node),
            "--store", str(tmp_path), "--no-progress", "--seed", "7", *flags]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
