@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from transcript import Session, Transcript, play
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,36 +167,40 @@ def test_two_nodes_poll_only_the_stable_prefix_and_resend_lost_syncs():
 
 # --- simulator runs ---------------------------------------------------------------------
 
-def sim_run(tmp_path, *flags):
-    cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin", str(ROOT / "kafka_log.py"),
-           "--concurrency", "2n", "--time-limit", "3", "--rate", "500", "--seed", "11",
-           "--no-progress", *flags]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    results = tmp_path / "store" / "latest" / "results.json"
-    assert results.exists(), proc.stderr[-2000:]
-    return proc.returncode, json.loads(results.read_text())
+RUNS = {
+    "two": ["--node-count", "2"],
+    "three-latency": ["--node-count", "3", "--latency", "10", "--latency-dist", "exponential"],
+    # polls stall while n0 and n1 are cut apart; resent syncs catch up after the heal
+    "partitions": ["--node-count", "2", "--nemesis", "partition", "--nemesis-interval", "0.5"],
+}
 
 
-def assert_valid(code, results):
+@pytest.fixture(scope="module")
+def sim_runs(tmp_path_factory):
+    """The short simulator runs, all at once; name -> (exit code, results.json)."""
+    procs = {}
+    for name, flags in RUNS.items():
+        cwd = tmp_path_factory.mktemp(name)
+        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka",
+               "--bin", str(ROOT / "kafka_log.py"), "--concurrency", "2n", "--time-limit", "3",
+               "--rate", "500", "--seed", "11", "--no-progress", *flags]
+        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True,
+                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
+    out = {}
+    for name, (cwd, proc) in procs.items():
+        _, err = proc.communicate(timeout=120)
+        results = cwd / "store" / "latest" / "results.json"
+        assert results.exists(), err[-2000:]
+        out[name] = (proc.returncode, json.loads(results.read_text()))
+    return out
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_sim_run_is_valid(sim_runs, name):
+    code, results = sim_runs[name]
     workload = results["checkers"]["workload"]
     assert workload["valid"] is True, workload.get("error_types")
     assert workload["sent_ok"] > 100
     assert code == 0 and results["valid"] is True, results["errors"]
-
-
-def test_sim_two_nodes(tmp_path):
-    code, results = sim_run(tmp_path, "--node-count", "2")
-    assert_valid(code, results)
-    assert 0 < results["net"]["servers"]["msgs_per_op"] < 0.05
-
-
-def test_sim_three_nodes_with_latency(tmp_path):
-    assert_valid(*sim_run(tmp_path, "--node-count", "3", "--latency", "10",
-                          "--latency-dist", "exponential"))
-
-
-def test_sim_two_nodes_through_partitions(tmp_path):
-    # polls stall while n0 and n1 are cut apart; resent syncs catch up after the heal
-    assert_valid(*sim_run(tmp_path, "--node-count", "2", "--nemesis", "partition",
-                          "--nemesis-interval", "0.5"))
+    assert 0 < results["net"]["servers"]["msgs_per_op"] < 0.1
