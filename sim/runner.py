@@ -347,9 +347,8 @@ class Run:
         client = self.clients[w]
         calls_before = client.calls
         f = op["f"]
-        invoke = {"type": "invoke", "f": f, "value": op.get("value"), "process": process}
-        if final or op.get("final"):
-            invoke["final"] = True
+        invoke = {"type": "invoke", "f": f, "value": op.get("value"), "process": process,
+                  "final": bool(final or op.get("final"))}
         self.record(invoke)
         self.invoked += 1
         completion = await self.invoke(client, op, process)
@@ -357,8 +356,7 @@ class Run:
                 "value": completion.get("value", op.get("value")), "process": process}
         if "error" in completion:
             done["error"] = completion["error"]
-        if invoke.get("final"):
-            done["final"] = True
+        done["final"] = invoke["final"]
         self.record(done)
         if done["type"] == "info":
             self.crash_worker(w)
