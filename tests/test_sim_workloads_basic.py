@@ -72,7 +72,7 @@ def test_reply_with_an_extra_key_is_invalid(tmp_path):
 
 
 def test_reply_after_the_client_timeout_is_invalid(tmp_path):
-    code, res, _ = run_sim(tmp_path, "echo", broken("echo_late_reply.py"), "--time-limit", "7",
+    code, res, _ = run_sim(tmp_path, "echo", broken("echo_late_reply.py"), "--time-limit", "9",
                            "--rate", "2")
     assert code == 1
     assert res["checkers"]["stats"]["info_count"] >= 1
