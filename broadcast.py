@@ -1,35 +1,39 @@
 #!/usr/bin/env python3
-"""Challenges 3a-3e, broadcast: a hub that keeps the log, leaves that push and pull.
+"""Challenges 3a-3e, broadcast: a hub keeps the log; leaves push values and pull on read.
 
 Approach. The first node of `node_ids` is the hub; it keeps every value in one
 append-only log. Every other node (a leaf) does two things:
   push  a client's value goes to the hub at once, in one fire-and-forget message
-        (carrying any of the leaf's values the hub has not yet confirmed);
+        (with any of the leaf's values the hub has not yet confirmed);
   pull  before answering a read, a leaf whose view is older than `--stale-ms`
-        asks the hub for the log from where it left off (`sync` -> `sync_ok`).
-        The reply also confirms which of the leaf's own values the hub has.
-The hub answers reads from its log; the topology message is acknowledged and
-ignored. Nothing is sent on a timer except a `sync` from a leaf holding a value
-the hub has not confirmed for `--retry-ms`, so a quiet cluster sends nothing.
+        asks the hub for the log from where it left off (`sync` -> `sync_ok`);
+        the reply also confirms the leaf's own values that the hub now holds.
+The hub answers reads from its log; `topology` is acknowledged and ignored.
+No timer sends anything, except a `sync` from a leaf whose value the hub has
+not confirmed for `--retry-ms`: a quiet cluster sends nothing.
 
-Why it is cheap and fast. A value costs one message to reach the hub (about
-0.47 msgs-per-op at 3d's mix) and a pull costs two, so the message bill is
-set by how often leaves pull, not by how many nodes there are: a hub pushing
-batches to 24 leaves every T seconds would cost 24/T messages a second
-whether or not anyone reads. A pulled read sees every value acknowledged
-before the pull reached the hub, so a read served after a fresh pull misses
-nothing that was acknowledged before it began; only reads served from a view
-at most `--stale-ms` old (and the hub's own reads, one hop behind) can miss a
-value, which bounds stable latency near `--stale-ms`.
+Why this is cheap and fast. A value costs one message to reach the hub and a
+pulled read costs two, so the bill follows the reads, not the cluster size (a
+hub pushing batches to 24 leaves every T seconds pays 24/T messages a second
+whether or not anyone reads). A value acknowledged at time t is pushed at t;
+a pull sent at p >= t reaches the hub no earlier, so (with equal delays) a read
+that pulls sees every value acknowledged before it began. A read served from a
+view pulled at p, with p no older than `--stale-ms` (S), misses only values
+acknowledged after p: stable latency stays under S (the hub's own reads lag by
+one hop). Each node has one client at a time, so a leaf's next read comes after
+its pull's round trip (200 ms at 3d); S saves messages only beyond that.
 
-Trade-off. A read that pulls waits one round trip to the hub (200 ms at 3d's
-latency); `--stale-ms` trades messages (fewer pulls) for stable latency. The
-hub carries every pull; a leaf cut off from it serves its own, older view after
-`--pull-timeout-ms`, keeps its unconfirmed values and re-sends them every
-`--retry-ms` until the hub confirms them, so no acknowledged value is lost,
-only delayed until the partition heals.
+Trade-off (3d flags, simulator, bench/bench_broadcast.py --sweep): S=0 costs
+about 1.43 servers msgs-per-op for a stable latency of 0 ms median, ~100 ms max;
+the default S=300 ms about 1.25 at ~170/295 ms; S=1000 ms about 0.88 at
+~770/990 ms. Reads that pull take a round trip (~200 ms). The hub carries every
+pull; a leaf cut off from it answers from its older view after
+`--pull-timeout-ms` and re-sends its unconfirmed values every `--retry-ms` until
+the hub confirms them, so no acknowledged value is lost, only delayed until the
+partition heals.
 """
 import asyncio
+import os
 import sys
 import time
 
@@ -38,9 +42,15 @@ from maelstrom_node import Node, RPCError, require
 DEFAULTS = {"stale-ms": 300, "retry-ms": 2500, "pull-timeout-ms": 2000}
 
 
-def options(argv):
-    """Read `--NAME N` for the names in DEFAULTS from argv; ignore anything else."""
+def options(argv, env=None):
+    """Settings in ms from `--NAME N` in argv, else env BROADCAST_NAME (e.g.
+    BROADCAST_STALE_MS), else DEFAULTS; in seconds. Other argv is ignored."""
+    env = os.environ if env is None else env
     found = dict(DEFAULTS)
+    for name in found:
+        key = "BROADCAST_" + name.upper().replace("-", "_")
+        if key in env:
+            argv = [f"--{name}", env[key], *argv]
     for flag, value in zip(argv, argv[1:]):
         name = flag[2:] if flag.startswith("--") else None
         if name in found:

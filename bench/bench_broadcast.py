@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS_3D = ["--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100"]
-SWEEP_MS = [0, 100, 200, 300, 400, 600, 1000]
+SWEEP_MS = [0, 200, 250, 300, 350, 400, 500, 700, 1000]
 
 
 def run_once(seed, stale_ms=None, time_limit=None, extra=()):
@@ -75,6 +75,16 @@ def _ms(value):
 HEADER = f"{'':>10}  {'valid':>5}  {'ops':>5}  {'msgs/op':>8}  {'median':>7}  {'max':>6}  {'read p50':>8}"
 
 
+def chart(rows):
+    """A text plot of the trade-off: one '#' per 0.05 msgs-per-op, one '*' per 25 ms."""
+    lines = ["", "stale-ms  msgs-per-op (# = 0.05)           stable latency median (* = 25 ms)"]
+    for stale, r in rows:
+        bar = "#" * round(r["msgs_per_op"] / 0.05)
+        stars = "*" * round((r["median"] or 0) / 25)
+        lines.append(f"{stale:>8}  {bar:<32} {stars}")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = []
@@ -93,9 +103,12 @@ def main(argv=None):
     print("(msgs/op: servers msgs-per-op; median/max: stable latency ms; read p50: ms)")
     if args.sweep:
         print(f"{'stale-ms':>10}" + HEADER[10:])
+        rows = []
         for stale in SWEEP_MS:
             r = run_once(seeds[0], stale, args.time_limit, extra)
+            rows.append((stale, r))
             print(row(str(stale), r), flush=True)
+        print(chart(rows))
         return 0
     results = []
     print(f"{'run':>10}" + HEADER[10:])

@@ -12,18 +12,50 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Each run is short, but every broadcast run ends with Maelstrom's 10 s recovery wait, so
+# all of them start together (they mostly sleep) and each test waits for its own.
+RUNS = {
+    "one node": ["--node-count", "1", "--time-limit", "3", "--rate", "10"],
+    "five nodes": ["--node-count", "5", "--time-limit", "4", "--rate", "20"],
+    "five nodes, partitions": ["--node-count", "5", "--time-limit", "6", "--rate", "20",
+                               "--nemesis", "partition", "--nemesis-interval", "1",
+                               "--latency", "10"],
+    "25 nodes, latency 100": ["--node-count", "25", "--time-limit", "4", "--rate", "100",
+                              "--latency", "100"],
+    "25 nodes, exponential latency": ["--node-count", "25", "--time-limit", "4", "--rate", "100",
+                                      "--latency", "100", "--latency-dist", "exponential"],
+}
 
-def sim_run(tmp_path, *flags, node_args=()):
-    """Run the simulator's broadcast workload on broadcast.py; return results.json."""
-    cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
-           str(ROOT / "broadcast.py"), "--seed", "3", "--no-progress", *flags, "--", *node_args]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    results = tmp_path / "store" / "latest" / "results.json"
-    assert results.exists(), proc.stderr[-2000:]
-    data = json.loads(results.read_text())
-    assert proc.returncode == (0 if data["valid"] else 1)
-    return data
+
+class Run:
+    """A simulator run of broadcast.py in the background."""
+
+    def __init__(self, store, flags):
+        self.store = store
+        cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
+               str(ROOT / "broadcast.py"), "--seed", "3", "--no-progress",
+               "--store", str(store), *flags]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    def results(self):
+        _, err = self.proc.communicate(timeout=240)
+        path = self.store / "latest" / "results.json"
+        assert path.exists(), err[-2000:]
+        data = json.loads(path.read_text())
+        assert self.proc.returncode == (0 if data["valid"] else 1)
+        return data
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    started = {name: Run(tmp_path_factory.mktemp("store"), flags) for name, flags in RUNS.items()}
+    yield started
+    for run in started.values():
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
 
 
 def assert_nothing_lost(results):
@@ -34,26 +66,22 @@ def assert_nothing_lost(results):
     assert workload["stable_count"] == workload["attempt_count"]
 
 
-def test_one_node(tmp_path):
-    results = sim_run(tmp_path, "--node-count", "1", "--time-limit", "3", "--rate", "10")
+def test_one_node_sends_nothing_to_other_servers(runs):
+    results = runs["one node"].results()
     assert_nothing_lost(results)
     assert results["net"]["servers"]["send_count"] == 0
 
 
-def test_five_nodes(tmp_path):
-    results = sim_run(tmp_path, "--node-count", "5", "--time-limit", "4", "--rate", "20")
-    assert_nothing_lost(results)
+def test_five_nodes(runs):
+    assert_nothing_lost(runs["five nodes"].results())
 
 
-def test_five_nodes_with_partitions(tmp_path):
-    results = sim_run(tmp_path, "--node-count", "5", "--time-limit", "6", "--rate", "20",
-                      "--nemesis", "partition", "--nemesis-interval", "1", "--latency", "10")
-    assert_nothing_lost(results)
+def test_five_nodes_with_partitions(runs):
+    assert_nothing_lost(runs["five nodes, partitions"].results())
 
 
-@pytest.mark.parametrize("dist", ["constant", "exponential"])
-def test_twenty_five_nodes_at_latency_100(tmp_path, dist):
-    results = sim_run(tmp_path, "--node-count", "25", "--time-limit", "4", "--rate", "100",
-                      "--latency", "100", "--latency-dist", dist)
+@pytest.mark.parametrize("name", ["25 nodes, latency 100", "25 nodes, exponential latency"])
+def test_twenty_five_nodes(runs, name):
+    results = runs[name].results()
     assert_nothing_lost(results)
     assert results["availability"]["ok_fraction"] == 1.0

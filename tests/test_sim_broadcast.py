@@ -1,9 +1,18 @@
 """The broadcast workload: Maelstrom's topologies, its generator, and the set-full checker."""
 
+import json
+import os
 import random
+import subprocess
+import sys
 import types
+from pathlib import Path
+
+import pytest
 
 from sim.workloads import broadcast as bc
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- topologies --------------------------------------------------------------------------
@@ -157,29 +166,46 @@ def test_nemesis_ops_and_failed_reads_are_ignored():
 
 # --- simulator runs ----------------------------------------------------------------------
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def sim_run(tmp_path, node, *flags):
-    """Run the simulator's broadcast workload; return (exit code, results.json)."""
-    cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin", str(node),
-           "--time-limit", "3", "--rate", "20", "--seed", "5", "--no-progress", *flags]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    results = tmp_path / "store" / "latest" / "results.json"
-    assert results.exists(), proc.stderr[-2000:]
-    return proc.returncode, json.loads(results.read_text())
+class Run:
+    """A background simulator run of the broadcast workload on one node program."""
+
+    def __init__(self, store, node, flags):
+        self.store = store
+        cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin", str(node),
+               "--time-limit", "3", "--rate", "20", "--seed", "5", "--no-progress",
+               "--store", str(store), *flags]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    def results(self):
+        """(exit code, results.json)"""
+        _, err = self.proc.communicate(timeout=180)
+        path = self.store / "latest" / "results.json"
+        assert path.exists(), err[-2000:]
+        return self.proc.returncode, json.loads(path.read_text())
 
 
-def test_sim_passes_a_flooding_node(tmp_path):
-    code, results = sim_run(tmp_path, ROOT / "tests" / "nodes" / "broadcast_flood.py",
-                            "--node-count", "5", "--latency", "20")
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both runs start at once: each spends 10 s in Maelstrom's recovery wait."""
+    started = {
+        "flood": Run(tmp_path_factory.mktemp("store"), ROOT / "tests" / "nodes" / "broadcast_flood.py",
+                     ["--node-count", "5", "--latency", "20"]),
+        "forgetful": Run(tmp_path_factory.mktemp("store"),
+                         ROOT / "tests" / "broken" / "broadcast_forgetful.py", ["--node-count", "2"]),
+    }
+    yield started
+    for run in started.values():
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
+
+
+def test_sim_passes_a_flooding_node(runs):
+    code, results = runs["flood"].results()
     workload = results["checkers"]["workload"]
     assert code == 0 and results["valid"] is True
     assert workload["lost_count"] == 0 and workload["stable_count"] == workload["attempt_count"] > 0
@@ -188,9 +214,8 @@ def test_sim_passes_a_flooding_node(tmp_path):
     assert results["net"]["servers"]["send_count"] == 4 * workload["attempt_count"]
 
 
-def test_sim_flags_a_node_that_forgets_values(tmp_path):
-    code, results = sim_run(tmp_path, ROOT / "tests" / "broken" / "broadcast_forgetful.py",
-                            "--node-count", "2")
+def test_sim_flags_a_node_that_forgets_values(runs):
+    code, results = runs["forgetful"].results()
     workload = results["checkers"]["workload"]
     assert code == 1 and results["valid"] is False
     assert workload["valid"] is False and workload["lost_count"] > 0
