@@ -13,7 +13,6 @@ and the median read latency (ms) from the history: the price of pulling on read.
 """
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
