@@ -9,7 +9,8 @@ INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
 
 
 def make_run_dir(opts):
-    """store/<workload>-<timestamp>[-k], with node-logs/ inside; store/latest points at it."""
+    """store/<workload>-<timestamp>[-k], with node-logs/ inside (store/latest is pointed at it
+    when the run ends, see point_latest, so it never shows a run without results)."""
     stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")[:-3]
     base = os.path.join(opts.store, f"{opts.workload}-{stamp}")
     path, k = base, 1
@@ -21,11 +22,12 @@ def make_run_dir(opts):
             k += 1
             path = f"{base}-{k}"
     os.makedirs(os.path.join(path, "node-logs"))
-    _point_latest(opts.store, path)
     return path
 
 
-def _point_latest(store, path):
+def point_latest(run_dir):
+    """Atomically point <store>/latest at run_dir."""
+    store, path = os.path.dirname(run_dir), run_dir
     latest = os.path.join(store, "latest")
     tmp = f"{latest}.{os.getpid()}"
     try:
@@ -49,6 +51,7 @@ def write(run_dir, history, results):
     with open(os.path.join(run_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2, default=repr)
         f.write("\n")
+    point_latest(run_dir)
 
 
 def _fmt(v):

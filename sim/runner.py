@@ -468,6 +468,8 @@ def run(opts):
         extra = asyncio.run(r.main())
     except StartupError as e:
         print(f"sim: {e}", file=sys.stderr)
+        if getattr(r, "run_dir", None):
+            report.point_latest(r.run_dir)      # the node logs of the failed start
         return 2
     except KeyboardInterrupt:
         print("\nsim: interrupted", file=sys.stderr)
