@@ -6,8 +6,8 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
   2. workload.setup (e.g. broadcast's topology);
   3. main phase for --time-limit seconds: one global stagger schedule (the next op is due a
      uniform [0, 2/rate) after the previous one, or after the moment a worker became free when
-     all were busy) hands ops to free workers; worker i talks to node i mod n, one request at a
-     time; the partition nemesis runs alongside;
+     all were busy) hands ops to free workers, round-robin as Jepsen's context does; worker i
+     talks to node i mod n, one request at a time; the partition nemesis runs alongside;
   4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
      worker runs its final ops;
   5. net stats are frozen, workload.probe runs, the nodes are stopped, the checkers run.
@@ -264,6 +264,7 @@ class Run:
         self.processes = list(range(opts.concurrency))
         self.clients = [self.open_client(self.node_ids[w % n]) for w in range(opts.concurrency)]
         self.free = set(range(opts.concurrency))
+        self.next_thread = 0
         self.freed = asyncio.Event()
         self.tasks = set()
         self.end = self.t0 + opts.time_limit
@@ -309,8 +310,7 @@ class Run:
                 return
             if op_t > now:
                 await asyncio.sleep(op_t - now)
-            candidates = sorted(self.free - exhausted)
-            w = candidates[self.rng_gen.randrange(len(candidates))]
+            w = self.pick_worker(exhausted)
             op = self.workload.next_op(self.processes[w], self.now_ns())
             if op is None:
                 exhausted.add(w)
@@ -321,6 +321,21 @@ class Run:
             task = loop.create_task(self.run_worker_op(w, op))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    def pick_worker(self, exclude):
+        """Jepsen's context: the first free thread at or after a cursor that advances by one
+        per op handed out (threads are the workers plus the nemesis), wrapping around."""
+        threads = len(self.processes) + 1
+        start = self.next_thread
+        self.next_thread = (self.next_thread + 1) % threads
+        for i in list(range(start, len(self.processes))) + list(range(0, start)):
+            if i in self.free and i not in exclude:
+                return i
+        raise RuntimeError("no free worker")
+
+    def bump_thread_cursor(self):
+        """The nemesis thread taking an op advances the cursor too."""
+        self.next_thread = (self.next_thread + 1) % (len(self.processes) + 1)
 
     async def run_worker_op(self, w, op, final=False):
         try:
@@ -399,6 +414,7 @@ class Run:
             if self.loop.time() >= self.end:
                 return
             nemesis.start() if start else nemesis.stop()
+            self.bump_thread_cursor()
             start = not start
             t += nemesis.next_delay()
 
