@@ -13,7 +13,6 @@ reaches that destination: a client request arriving meanwhile is delivered after
 """
 
 import heapq
-import json
 
 
 class NetError(Exception):
@@ -183,8 +182,3 @@ def quantiles(values, points=(0.5, 0.95, 0.99, 1)):
     n = len(values)
     return {str(q): round(values[min(n - 1, int(n * q))], 3) for q in points}
 
-
-def encode(src, dest, body):
-    """One protocol line, as bytes."""
-    return (json.dumps({"src": src, "dest": dest, "body": body}, separators=(",", ":"))
-            + "\n").encode()

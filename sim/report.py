@@ -79,8 +79,9 @@ def print_summary(results, out):
         w(f"  {f:<12}{s['count']} ops, {s['ok_count']} ok, {s['fail_count']} fail, "
           f"{s['info_count']} info\n")
     av = c["availability"]
+    required = f" (required {av['required']})" if av["required"] else ""
     w(f"availability  {'valid' if av['valid'] else 'INVALID'}: ok-fraction "
-      f"{av['ok_fraction']:.6g}" + (f" (required {av['required']})" if av["required"] else "") + "\n")
+      f"{av['ok_fraction']:.6g}{required}\n")
     net = results["net"]
     w(f"net           all {net['all']['send_count']} msgs ({net['all']['msgs_per_op']:.4g}/op), "
       f"clients {net['clients']['send_count']}, servers {net['servers']['send_count']} "

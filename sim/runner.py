@@ -31,6 +31,7 @@ from sim.workloads.base import ClientError, SchemaError, Timeout
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
+PHASE_LABELS = {"recovery": "  waiting for recovery", "final": "  final ops"}
 
 
 class StartupError(Exception):
@@ -458,7 +459,7 @@ class Run:
         tty = sys.stderr.isatty()
         while True:
             elapsed = self.loop.time() - self.t0
-            label = {"recovery": "  waiting for recovery", "final": "  final ops"}.get(self.phase, "")
+            label = PHASE_LABELS.get(self.phase, "")
             line = f"[sim] {min(elapsed, limit):6.1f}/{limit:g} s  {self.invoked} ops{label}"
             sys.stderr.write(f"\r{line}\x1b[K" if tty else line + "\n")
             sys.stderr.flush()
@@ -517,7 +518,8 @@ def check(r, extra):
     try:
         checkers["workload"] = r.workload.check(history, ctx)
     except Exception as e:
-        checkers["workload"] = {"valid": False, "error": f"checker crashed: {type(e).__name__}: {e}"}
+        checkers["workload"] = {"valid": False,
+                                "error": f"checker crashed: {type(e).__name__}: {e}"}
     checkers["exceptions"] = {"valid": True, "exceptions": r.exceptions}
     checkers["protocol"] = {"valid": not r.errors, "errors": list(r.errors)}
     valid = all(c.get("valid") is True for c in checkers.values())
@@ -534,7 +536,8 @@ def check(r, extra):
         "net": {k: net[k] for k in ("all", "clients", "servers")},
         "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
                          "valid": checkers["availability"]["valid"]},
-        "errors": list(r.errors) + [f"workload: {e}" for e in _workload_errors(checkers["workload"])],
+        "errors": list(r.errors) + [f"workload: {e}"
+                                    for e in _workload_errors(checkers["workload"])],
         "op_latencies": stats.op_latencies(history),
         "sim_delivery_lateness_ms": r.net.lateness_ms(),
     }
