@@ -70,6 +70,15 @@ class History:
                              "process": process, "time": len(self.ops) * 1000})
         return self
 
+    def together(self, *txns):
+        """Concurrent ok txns: every invocation first, then every completion."""
+        for t in ("invoke", "ok"):
+            for process, mops in enumerate(txns):
+                value = [[f, k, None if f == "r" and t == "invoke" else v] for f, k, v in mops]
+                self.ops.append({"index": len(self.ops), "type": t, "f": "txn", "value": value,
+                                 "process": 10 + process, "time": len(self.ops) * 1000})
+        return self
+
 
 def check(history, models=("read-committed",), finals=None):
     extra = None
@@ -87,8 +96,8 @@ def test_a_serial_history_is_valid_under_every_model():
     assert result["valid"] is True
     assert result["anomaly_types"] == []
     assert result["models"]["read-committed"]["holds"] is True
-    assert result["models"]["serializable"]["holds"] == "not-checked"
-    assert "G2-item" in result["models"]["serializable"]["not_checked"]
+    assert result["models"]["serializable"]["holds"] is True
+    assert result["models"]["serializable"]["not_checked"] == []
     assert result["final_state"] == {"probed": True, "keys": 2, "divergent_count": 0,
                                      "divergent_keys": []}
 
@@ -190,6 +199,107 @@ def test_info_txns_count_as_writers_but_not_as_readers():
     assert result["anomaly_types"] == ["G0"]
 
 
+def holds(result):
+    return {model: verdict["holds"] for model, verdict in result["models"].items()}
+
+
+def cycle_edges(result, anomaly):
+    return [step["type"] for step in result["anomalies"][anomaly][0]["cycle"]]
+
+
+def test_read_skew_is_g_single_forbidden_from_snapshot_isolation_up():
+    # T2 saw T1's y but not T1's x: T2 -rw-> T1 (x) and T1 -wr-> T2 (y).
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]])
+         .txn([["w", 1, 2], ["w", 2, 2]])
+         .txn([["r", 1, 1], ["r", 2, 2]]))
+    models = ["read-committed", "snapshot-isolation", "repeatable-read", "serializable"]
+    result = check(h, models, finals={"n0": {1: 2, 2: 2}})
+    assert result["anomaly_types"] == ["G-single"]
+    assert sorted(cycle_edges(result, "G-single")) == ["rw", "wr"]
+    assert holds(result) == {"read-committed": True, "snapshot-isolation": False,
+                             "repeatable-read": False, "serializable": False}
+    assert result["valid"] is False
+
+
+def test_lost_update_is_reported_and_forbidden_by_cursor_stability_and_up():
+    h = (History().txn([["w", 1, 1]])
+         .txn([["r", 1, 1], ["w", 1, 2]], process=1)
+         .txn([["r", 1, 1], ["w", 1, 3]], process=2))
+    result = check(h, ["read-committed", "cursor-stability", "snapshot-isolation"])
+    assert "lost-update" in result["anomaly_types"]
+    assert result["anomalies"]["lost-update"][0]["key"] == 1
+    assert holds(result) == {"read-committed": True, "cursor-stability": False,
+                             "snapshot-isolation": False}
+
+
+def test_write_skew_is_g2_item_which_snapshot_isolation_allows():
+    # Each read x=1, y=1; T1 then wrote x, T2 wrote y: rw edges both ways, adjacent.
+    h = (History().txn([["w", 1, 1], ["w", 2, 1]])
+         .together([["r", 1, 1], ["r", 2, 1], ["w", 1, 2]],
+                   [["r", 1, 1], ["r", 2, 1], ["w", 2, 2]]))
+    models = ["read-committed", "snapshot-isolation", "repeatable-read", "serializable",
+              "strict-serializable"]
+    result = check(h, models)
+    assert result["anomaly_types"] == ["G2-item"]
+    assert cycle_edges(result, "G2-item") == ["rw", "rw"]
+    assert holds(result) == {"read-committed": True, "snapshot-isolation": True,
+                             "repeatable-read": False, "serializable": False,
+                             "strict-serializable": False}
+
+
+def test_stale_read_after_a_completed_write_breaks_only_realtime_models():
+    # T1 wrote x and completed; T2, invoked later by another process, still read nil.
+    h = (History().txn([["w", 1, 1]], process=0)
+         .txn([["r", 1, None]], process=1))
+    models = ["serializable", "strong-session-serializable", "strict-serializable",
+              "strong-snapshot-isolation"]
+    result = check(h, models)
+    assert result["anomaly_types"] == ["G-single-realtime"]
+    assert sorted(cycle_edges(result, "G-single-realtime")) == ["realtime", "rw"]
+    assert holds(result) == {"serializable": True, "strong-session-serializable": True,
+                             "strict-serializable": False, "strong-snapshot-isolation": False}
+
+
+def test_a_stale_read_by_the_same_process_is_a_process_anomaly():
+    h = History().txn([["w", 1, 1]], process=0).txn([["r", 1, None]], process=0)
+    result = check(h, ["strong-session-serializable", "serializable"])
+    assert result["anomaly_types"] == ["G-single-process"]
+    assert holds(result) == {"strong-session-serializable": False, "serializable": True}
+
+
+def test_concurrent_txns_have_no_realtime_order():
+    # The same stale read, but T2 was invoked before T1 completed: no anomaly.
+    h = History().together([["w", 1, 1]], [["r", 1, None]])
+    assert check(h, ["strict-serializable"])["valid"] is True
+
+
+def test_realtime_edges_are_a_transitive_reduction():
+    # Ten sequential txns: each links to the next only, not to every later one.
+    h = History()
+    for v in range(10):
+        h.txn([["w", v, 1]], process=v % 2)
+    graph = txn.Graph()
+    txn.add_order_edges(graph, h.ops, {op["index"] for op in h.ops}, txn.REALTIME)
+    assert sum(len(out) for out in graph.out.values()) == 9
+
+
+def test_models_this_checker_cannot_fully_see_are_not_claimed():
+    h = History().txn([["w", 1, 1]]).txn([["r", 1, 1]])
+    result = check(h, ["cursor-stability", "linearizable", "serializable"])
+    assert holds(result) == {"cursor-stability": "not-checked", "linearizable": "not-checked",
+                             "serializable": True}
+    assert result["models"]["cursor-stability"]["not_checked"] == ["G-cursor"]
+    assert result["valid"] is False
+
+
+def test_an_info_txn_whose_writes_nobody_saw_adds_no_edges():
+    # T2 timed out and may never have run: no stale-read cycle through it.
+    h = (History().txn([["w", 1, 1]], process=0)
+         .txn([["w", 1, 2], ["w", 2, 1]], type="info", process=1)
+         .txn([["r", 1, 1], ["r", 2, None]], process=2))
+    assert check(h, ["strict-serializable"], finals={"n0": {1: 1}})["valid"] is True
+
+
 # --- simulator runs -----------------------------------------------------------------------
 
 def sim_run(tmp_path, node, *flags, time_limit=3):
@@ -256,4 +366,18 @@ def test_sim_flags_dirty_writes_between_converging_replicas(tmp_path):
     result = workload_result(results)
     assert "G0" in result["anomaly_types"]
     assert result["final_state"]["divergent_count"] == 0     # the replicas did converge
+    assert code == 1
+
+
+@needs_core
+def test_sim_a_totally_available_node_is_read_committed_but_not_serializable(tmp_path):
+    node = ROOT / "txn_rw_register.py"
+    code, results = sim_run(tmp_path, node, "--node-count", "2", "--concurrency", "2n",
+                            "--availability", "total", "--nemesis", "partition",
+                            "--nemesis-interval", "1", "--rate", "500", "--consistency-models",
+                            "read-committed,serializable,strict-serializable")
+    result = workload_result(results)
+    assert holds(result) == {"read-committed": True, "serializable": False,
+                             "strict-serializable": False}
+    assert {"G-single", "G-nonadjacent", "G2-item", "lost-update"} & set(result["anomaly_types"])
     assert code == 1
