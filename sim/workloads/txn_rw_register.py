@@ -713,6 +713,8 @@ def explainer(by_id, versions):
         step = {"from": ta.describe(), "to": tb.describe(), "type": KIND_NAMES[kind]}
         if kind == REALTIME:
             step.update({"completed": ta.id, "invoked": tb.invoked})
+        elif kind == PROCESS:
+            step["process"] = ta.process
         elif kind == WR:
             reads = ext_reads(tb.mops)
             k = next(k for k, v in ext_writes(ta.mops).items() if k in reads and reads[k] == v)
