@@ -283,6 +283,15 @@ def test_realtime_edges_are_a_transitive_reduction():
     assert sum(len(out) for out in graph.out.values()) == 9
 
 
+def test_a_walk_through_a_txn_twice_is_cut_to_a_simple_cycle():
+    rw, ww = txn.RW, txn.WW
+    walk = [(1, 2, rw), (2, 1, ww), (1, 3, ww), (3, 4, rw), (4, 1, ww)]
+    assert txn.simple_cycle(walk) == [(1, 2, rw), (2, 1, ww)]
+    assert txn.classify([rw, ww, txn.REALTIME]) == "G-single-realtime"
+    assert txn.classify([rw, rw, ww]) == "G2-item"
+    assert txn.classify([rw, ww, rw, ww]) == "G-nonadjacent"
+
+
 def test_models_this_checker_cannot_fully_see_are_not_claimed():
     h = History().txn([["w", 1, 1]]).txn([["r", 1, 1]])
     result = check(h, ["cursor-stability", "linearizable", "serializable"])

@@ -640,14 +640,33 @@ class SpecGraph:
         return steps[::-1]
 
 
+def adjacent_rw(kinds):
+    return any(kinds[i] == RW and kinds[i - 1] == RW for i in range(len(kinds)))
+
+
+def simple_cycle(steps):
+    """A walk found on the two-state graph may pass a txn twice; split it there and keep a
+    part with no adjacent rw edges (one of the two always qualifies) until no txn repeats."""
+    while True:
+        seen = {}
+        for j, (a, _, _) in enumerate(steps):
+            if a in seen:
+                i = seen[a]
+                inner, outer = steps[i:j], steps[:i] + steps[j:]
+                steps = inner if not adjacent_rw([k for _, _, k in inner]) else outer
+                break
+            seen[a] = j
+        else:
+            return steps
+
+
 def classify(kinds):
     """Elle's cycle names: by rw count and adjacency, then -realtime / -process."""
     rw = kinds.count(RW)
-    adjacent = any(kinds[i] == RW and kinds[i - 1] == RW for i in range(len(kinds)))
     if rw == 1:
         base = "G-single"
     elif rw > 1:
-        base = "G2-item" if adjacent else "G-nonadjacent"
+        base = "G2-item" if adjacent_rw(kinds) else "G-nonadjacent"
     else:
         base = "G1c" if WR in kinds else "G0"
     if REALTIME in kinds:
@@ -701,8 +720,8 @@ def find_cycles(graph, spec_names):
         for comp in sorted(comps, key=min):
             a, b, kind = view.witness(comp, wanted_kind(spec[0]))
             steps = [(a, b, kind)] + view.path(b, a, comp)
-            found[classify([k for _, _, k in steps])].append(
-                (len({s // 2 for s in comp}), [(x // 2, y // 2, k) for x, y, k in steps]))
+            steps = simple_cycle([(x // 2, y // 2, k) for x, y, k in steps])
+            found[classify([k for _, _, k in steps])].append((len({s // 2 for s in comp}), steps))
     return fired, found
 
 
