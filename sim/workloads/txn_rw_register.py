@@ -448,7 +448,6 @@ class Versions:
         self.writer = {}                   # (k, v) -> committed txn whose final write of k is v
         self.readers = defaultdict(list)   # (k, v) -> ok txns whose first access to k read v
         self.next = defaultdict(dict)      # (k, v) -> {v': why} for versions known to follow v
-        self.finals = finals
         written = defaultdict(list)
         for txn in committed:
             writes = ext_writes(txn.mops)
@@ -819,14 +818,9 @@ def simple_anomalies(txns, oks, finals):
     return anomalies
 
 
-def check_history(history, models, extra=None):
-    """The workload verdict: anomalies found, and per consistency model whether it holds."""
-    txns = pair_txns(history)
-    oks = [t for t in txns if t.type == "ok"]
-    finals, divergent = final_state(extra)
-    anomalies = simple_anomalies(txns, oks, finals)
-    counts = {}
-
+def cycle_anomalies(history, txns, finals, models):
+    """Build the graph the models need, search it, and explain up to EXAMPLES cycles per type.
+    Returns ({spec: stats}, {type: explained cycles}, {type: SCC count})."""
     specs = {"PL-1", "PL-2"}.union(*(model_specs(m) for m in models if m in KNOWN_MODELS))
     kinds = 0
     for name in specs:
@@ -839,12 +833,22 @@ def check_history(history, models, extra=None):
         add_order_edges(graph, history, by_id, kinds)
     fired, cycles = find_cycles(graph, specs)
     explain = explainer(by_id, versions)
-    for name, found in cycles.items():
-        anomalies[name] = [{"scc_size": size, "cycle": [explain(*step) for step in steps]}
-                           for size, steps in found[:EXAMPLES]]
-        counts[name] = len(found)
+    examples = {name: [{"scc_size": size, "cycle": [explain(*step) for step in steps]}
+                       for size, steps in found[:EXAMPLES]]
+                for name, found in cycles.items()}
+    return fired, examples, {name: len(found) for name, found in cycles.items()}
+
+
+def check_history(history, models, extra=None):
+    """The workload verdict: anomalies found, and per consistency model whether it holds."""
+    txns = pair_txns(history)
+    finals, divergent = final_state(extra)
+    anomalies = simple_anomalies(txns, [t for t in txns if t.type == "ok"], finals)
     anomalies = {k: v for k, v in anomalies.items() if v}
-    counts = {k: counts.get(k, len(v)) for k, v in anomalies.items()}
+    counts = {k: len(v) for k, v in anomalies.items()}
+    fired, examples, cycle_counts = cycle_anomalies(history, txns, finals, models)
+    anomalies.update(examples)
+    counts.update(cycle_counts)
 
     cycle_exists = {f"{name}-cycle-exists" for name in fired}
     verdicts = {m: model_verdict(m, set(anomalies) | cycle_exists) for m in models}
