@@ -76,7 +76,7 @@ class NodeProcess:
 
     # -- stdout -> network -------------------------------------------------------------------
     def on_stdout(self, data):
-        if self.dead:
+        if self.dead or self.stopping:
             return
         data = self.partial + data
         lines = data.split(b"\n")

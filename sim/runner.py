@@ -450,6 +450,8 @@ class Run:
                 code = node.transport.get_returncode()
                 self.error(f"node {node_id} crashed: its process exited with code {code} "
                            f"before the test ended")
+        for node in self.nodes.values():
+            node.stopping = True            # what they print while shutting down is ignored
         await asyncio.gather(*(n.stop() for n in self.nodes.values()))
 
     # -- progress -----------------------------------------------------------------------------
