@@ -56,7 +56,7 @@ from sim.workloads.base import ClientError, Workload
 
 KEY_COUNT = 10
 KEY_DIST_BASE = 2
-MAX_WRITES_PER_KEY = 32
+MAX_WRITES_PER_KEY = 16   # Maelstrom's --max-writes-per-key default, passed to Elle's stream
 SUB_P = 1 / 64
 CRASH_CLIENT_INTERVAL = 30.0
 FINAL_TIME_LIMIT = 10.0
@@ -132,7 +132,9 @@ class KafkaWorkload(Workload):
 
     def __init__(self, opts, rng):
         super().__init__(opts, rng)
-        self.keys = KeyStream(rng)
+        self.keys = KeyStream(
+            rng, key_count=getattr(opts, "key_count", None) or KEY_COUNT,
+            max_writes=getattr(opts, "max_writes_per_key", None) or MAX_WRITES_PER_KEY)
         self.pending = None
         self.concurrency = max(1, int(getattr(opts, "concurrency", 1) or 1))
         self.crash_dt = CRASH_CLIENT_INTERVAL / self.concurrency
@@ -465,7 +467,8 @@ def external_polls(a):
                 last = {k: x for k, x in last.items() if k in keep}
             elif op["f"] == "poll" and op["type"] == "ok":
                 for k, pairs in op_reads(op).items():
-                    if not pairs:
+                    if not pairs:                # Jepsen: an empty read forgets the key
+                        last.pop(k, None)
                         continue
                     if k in last:
                         prev, v1 = last[k]
