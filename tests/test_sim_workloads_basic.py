@@ -77,6 +77,7 @@ def test_reply_after_the_client_timeout_is_invalid(tmp_path):
     assert code == 1
     assert res["checkers"]["stats"]["info_count"] >= 1
     assert any("Invalid dest" in e and "n0" in e for e in res["errors"])
+    assert res["checkers"]["workload"]["valid"] is False      # the timed-out op has no echo
 
 
 # --- unique-ids --------------------------------------------------------------------------

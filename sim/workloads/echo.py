@@ -1,4 +1,7 @@
-"""echo: `echo {echo}` -> `echo_ok {echo}`; every echo_ok must carry the request's echo."""
+"""echo: `echo {echo}` -> `echo_ok {echo}`.
+
+Checker as Maelstrom's: every completion must carry the request's echo, so an op that failed
+or timed out (no echo_ok at all) is an error too."""
 
 from sim.workloads.base import Workload
 
@@ -24,7 +27,10 @@ class Echo(Workload):
                 continue
             if op["type"] == "invoke":
                 sent[op["process"]] = op["value"]
-            elif op["type"] == "ok" and op["value"] != sent.get(op["process"]):
+            elif op["type"] != "ok":
+                errors.append({"process": op["process"], "sent": sent.get(op["process"]),
+                               "received": None, "type": op["type"]})
+            elif op["value"] != sent.get(op["process"]):
                 errors.append({"process": op["process"], "sent": sent.get(op["process"]),
                                "received": op["value"]})
         return {"valid": not errors, "errors": errors[:20], "error_count": len(errors)}
