@@ -163,7 +163,7 @@ class Run:
         return op
 
     def record_nemesis(self, type_, f, value, invoke=False):
-        self.record({"type": type_, "f": f, "value": value, "process": "nemesis"})
+        self.record({"type": type_, "f": f, "value": value, "process": "nemesis", "final": False})
 
     def open_client(self, node):
         client = Client(self, f"c{self.next_client}", node)

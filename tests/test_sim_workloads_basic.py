@@ -113,6 +113,18 @@ def test_g_counter_on_lin_kv_is_valid_under_partitions(tmp_path):
     assert res["net"]["servers"]["send_count"] > 0          # lin-kv traffic is server traffic
     by_f = res["checkers"]["stats"]["by_f"]
     assert by_f["add"]["count"] < by_f["read"]["count"]      # adds are about a third
+    history = [json.loads(line) for line in
+               (tmp_path / "latest" / "history.jsonl").read_text().splitlines()]
+    # the nemesis alternates start/stop from the first op, and heals before the final phase
+    nemesis = [op for op in history if op["process"] == "nemesis"]
+    fs = [op["f"] for op in nemesis[::2]]
+    assert fs[0] == "start-partition" and fs[-1] == "stop-partition"
+    assert all(a != b for a, b in zip(fs[:-2], fs[1:-1]))
+    # final reads (one per worker) start after the recovery wait that follows the main phase
+    main = [op for op in history if op["process"] != "nemesis" and not op["final"]]
+    final = [op for op in history if op["final"] and op["type"] == "invoke"]
+    assert len(final) == 3
+    assert min(op["time"] for op in final) - max(op["time"] for op in main) >= 0.99e9
 
 
 def test_g_counter_trusting_a_stale_seq_kv_read_is_invalid(tmp_path):
