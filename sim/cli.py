@@ -122,9 +122,6 @@ def parse_args(argv):
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = build_parser()
-    if "-h" in argv or "--help" in argv:
-        raise UsageError("usage: python3 -m sim test -w WORKLOAD --bin NODE [maelstrom test flags] "
-                         "[--seed N] [-- node args]")
     try:
         ns, rest = parser.parse_known_args(argv)
     except (ValueError, TypeError) as e:
@@ -193,10 +190,26 @@ def _models(text):
     return models
 
 
+HELP = """usage: python3 -m sim test -w WORKLOAD --bin NODE [flags] [NODE ARGS] [-- NODE ARGS]
+
+Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-counter kafka txn-rw-register),
+--bin, --node-count N, --time-limit S (60), --rate R (5), --concurrency N|Nn (1n),
+--latency MS (0), --latency-dist constant|uniform|exponential, --nemesis partition,
+--nemesis-interval S (10), --availability total|FRACTION, --consistency-models M[,M],
+--topology grid|line|tree2|tree3|tree4|total, --log-stderr.
+Simulator-only: --seed N, --store DIR (store), --no-progress, --recovery-wait S (10),
+--client-overhead MS (1).
+Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init."""
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help", "help") or argv[1:2] in (["-h"], ["--help"]):
+        print(HELP)
+        return 0
     if not argv or argv[0] != "test":
-        print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]", file=sys.stderr)
+        print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)",
+              file=sys.stderr)
         return 2
     try:
         opts = parse_args(argv[1:])
