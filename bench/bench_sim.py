@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CALIB = "/work/shared/calibration"
+CALIB = os.path.join(ROOT, "sim", "calibration")
 ECHO = os.path.join(ROOT, "tests", "nodes", "echo_plain.py")
 FLOOD = os.path.join(CALIB, "calib_broadcast_flood.py")
 

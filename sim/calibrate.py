@@ -11,7 +11,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CALIB = os.path.join(HERE, "calibration")
-LATEST = os.path.join(ROOT, "store", "latest", "results.json")
+STORE = os.path.join(ROOT, "store", "calibrate")
+LATEST = os.path.join(STORE, "latest", "results.json")
 
 ROWS = [
     ("echo", "calib_echo.py", "-w echo --node-count 1 --time-limit 10"),
@@ -80,7 +81,8 @@ def sim_figures(results):
 
 
 def run_sim(node, flags, seed):
-    cmd = [sys.executable, "-m", "sim", "test", "--bin", os.path.join(CALIB, node), *flags.split()]
+    cmd = [sys.executable, "-m", "sim", "test", "--bin", os.path.join(CALIB, node), *flags.split(),
+           "--store", STORE, "--no-progress"]
     if seed is not None:
         cmd += ["--seed", str(seed)]
     subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

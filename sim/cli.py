@@ -48,6 +48,9 @@ class Options:
         self.availability = None
         self.consistency_models = ["strict-serializable"]
         self.topology = "grid"
+        self.key_count = None           # None: the workload's (Maelstrom's) default
+        self.max_txn_length = None
+        self.max_writes_per_key = None
         self.seed = None
         self.log_stderr = False
         self.store = "store"
@@ -105,6 +108,9 @@ def build_parser():
     p.add_argument("--availability", default=None)
     p.add_argument("--consistency-models", default="strict-serializable")
     p.add_argument("--topology", choices=TOPOLOGIES, default="grid")
+    p.add_argument("--key-count", type=_positive_int, default=None)
+    p.add_argument("--max-txn-length", type=_positive_int, default=None)
+    p.add_argument("--max-writes-per-key", type=_positive_int, default=None)
     p.add_argument("--log-stderr", action="store_true")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--store", default="store")
@@ -144,7 +150,9 @@ def parse_args(argv):
         consistency_models=_models(ns.consistency_models), topology=ns.topology,
         seed=ns.seed if ns.seed is not None else random.randrange(2 ** 31),
         log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
-        recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead)
+        recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead,
+        key_count=ns.key_count, max_txn_length=ns.max_txn_length,
+        max_writes_per_key=ns.max_writes_per_key)
 
 
 def _concurrency(text, node_count):
@@ -183,8 +191,9 @@ def _availability(text):
 
 
 def _models(text):
+    from sim.workloads.txn_rw_register import KNOWN_MODELS
     models = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in models if m not in CONSISTENCY_MODELS]
+    bad = [m for m in models if m not in CONSISTENCY_MODELS and m not in KNOWN_MODELS]
     if bad or not models:
         raise UsageError(f"unknown consistency model {bad[0] if bad else text!r}")
     return models
@@ -196,7 +205,8 @@ Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-counter kafka txn-
 --bin, --node-count N, --time-limit S (60), --rate R (5), --concurrency N|Nn (1n),
 --latency MS (0), --latency-dist constant|uniform|exponential, --nemesis partition,
 --nemesis-interval S (10), --availability total|FRACTION, --consistency-models M[,M],
---topology grid|line|tree2|tree3|tree4|total, --log-stderr.
+--topology grid|line|tree2|tree3|tree4|total, --log-stderr,
+--key-count N, --max-txn-length N, --max-writes-per-key N (txn-rw-register and kafka).
 Simulator-only: --seed N, --store DIR (store), --no-progress, --recovery-wait S (10),
 --client-overhead MS (1).
 Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init."""

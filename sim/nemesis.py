@@ -6,6 +6,8 @@ uniform [0, 2 * interval) delay. Each start picks one of Jepsen's partition spec
   minority-third  floor((n - 1) / 3) shuffled nodes against the rest (nothing when that is 0)
   majority        shuffled nodes bisected: floor(n / 2) against the rest
   majorities-ring nodes shuffled into a ring; each node sees a majority centred on itself
+                  (up to 5 nodes; beyond that Jepsen's stochastic variant: least-connected
+                  nodes are linked at random until every node sees a majority)
 A grudge maps a destination to the sources it drops. Only server nodes are cut.
 """
 
@@ -24,6 +26,8 @@ def complete_grudge(components):
 
 
 def majorities_ring(nodes, rng):
+    if len(nodes) > 5:
+        return majorities_ring_stochastic(nodes, rng)
     n = len(nodes)
     m = n // 2 + 1
     ring = list(nodes)
@@ -35,6 +39,24 @@ def majorities_ring(nodes, rng):
         centre = window[m // 2]
         grudge[centre] = sorted(universe - set(window))
     return grudge
+
+
+def majorities_ring_stochastic(nodes, rng):
+    """Link a least-connected node to another least-connected node it does not see yet, until
+    every node sees a majority (itself included); then drop everything else."""
+    majority = len(nodes) // 2 + 1
+    conns = {node: {node} for node in nodes}
+    while True:
+        order = list(nodes)
+        rng.shuffle(order)
+        order.sort(key=lambda node: len(conns[node]))       # stable: shuffled within a degree
+        a = order[0]
+        if len(conns[a]) >= majority:
+            universe = set(nodes)
+            return {node: sorted(universe - conns[node]) for node in nodes}
+        b = next(node for node in order if node not in conns[a])
+        conns[a].add(b)
+        conns[b].add(a)
 
 
 def grudge_for(spec, nodes, rng):

@@ -34,8 +34,8 @@ class LatencyModel:
     def sample_ms(self):
         if self.mean <= 0:
             return 0
-        if self.dist == "uniform":
-            return self.rng.randint(0, int(2 * self.mean))
+        if self.dist == "uniform":             # incanter's integer-distribution: [0, 2·mean)
+            return self.rng.randrange(0, max(1, int(2 * self.mean)))
         if self.dist == "exponential":
             return int(self.rng.expovariate(1.0 / self.mean))
         return int(self.mean)

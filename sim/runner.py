@@ -9,8 +9,9 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
      all were busy) hands ops to free workers, round-robin as Jepsen's context does; worker i
      talks to node i mod n, one request at a time; the partition nemesis runs alongside;
   4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
-     worker runs its final ops;
-  5. net stats are frozen, workload.probe runs, the nodes are stopped, the checkers run.
+     worker runs its final ops, asked for one at a time;
+  5. net stats are frozen, the network is healed if still cut (simulator-only), workload.probe
+     runs, the nodes are stopped, the checkers run.
 """
 
 import asyncio
@@ -27,7 +28,7 @@ from sim.nodes import NodeProcess, node_argv
 from sim.schema import validate_reply
 from sim.services import start_services
 from sim.workloads import WorkloadUnavailable, load
-from sim.workloads.base import ClientError, SchemaError, Timeout
+from sim.workloads.base import ClientError, SchemaError, Timeout, Workload
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
@@ -193,6 +194,8 @@ class Run:
             if progress:
                 progress.cancel()
                 _progress_done()
+            if self.net.partitions:
+                self.heal()                 # simulator-only: the probe reads a healed cluster
             extra = await self.probe()
         finally:
             await self.stop_nodes()
@@ -358,10 +361,9 @@ class Run:
         self.freed.set()
 
     async def perform(self, w, op, final=False):
-        """Run one op on worker w, record invoke and completion; returns requests sent."""
+        """Run one op on worker w, record invoke and completion; returns the completion."""
         process = self.processes[w]
         client = self.clients[w]
-        calls_before = client.calls
         f = op["f"]
         invoke = {"type": "invoke", "f": f, "value": op.get("value"), "process": process,
                   "final": bool(final or op.get("final"))}
@@ -376,7 +378,7 @@ class Run:
         self.record(done)
         if done["type"] == "info":
             self.crash_worker(w)
-        return client.calls - calls_before
+        return done
 
     async def invoke(self, client, op, process):
         try:
@@ -420,22 +422,40 @@ class Run:
             t += nemesis.next_delay()
 
     # -- final phase --------------------------------------------------------------------------
+    def has_final_phase(self):
+        """Maelstrom heals, waits and runs a final generator only for workloads that have one
+        (broadcast, g-counter, kafka): here, those that define final_ops."""
+        return type(self.workload).final_ops is not Workload.final_ops
+
     async def final_phase(self):
-        finals = [list(self.workload.final_ops(p) or []) for p in self.processes]
-        if not any(finals):
+        if not self.has_final_phase():
             return
+        self.heal()
+        self.phase = "recovery"
+        await asyncio.sleep(self.opts.recovery_wait)
+        self.phase = "final"
+        await asyncio.gather(*(self.run_finals(w) for w in range(len(self.processes))))
+
+    def heal(self):
         if "partition" in self.opts.nemesis:
             self.record_nemesis("info", "stop-partition", None)
             self.net.heal()
             self.record_nemesis("info", "stop-partition", "network-healed")
-        self.phase = "recovery"
-        await asyncio.sleep(self.opts.recovery_wait)
-        self.phase = "final"
-        await asyncio.gather(*(self.run_finals(w, ops) for w, ops in enumerate(finals)))
 
-    async def run_finals(self, w, ops):
-        for op in ops:
-            await self.perform(w, op, final=True)
+    async def run_finals(self, w):
+        """One worker's final ops, asked for one at a time: final_ops may be a generator, which
+        is sent each completion (so it can decide whether to poll again). An op's "delay"
+        (seconds) is waited before it is invoked."""
+        ops = iter(self.workload.final_ops(self.processes[w]) or ())
+        done = None
+        while True:
+            try:
+                op = ops.send(done) if done is not None and hasattr(ops, "send") else next(ops)
+            except StopIteration:
+                return
+            if op.get("delay"):
+                await asyncio.sleep(op["delay"])
+            done = await self.perform(w, op, final=True)
 
     async def probe(self):
         try:

@@ -7,7 +7,8 @@ message). The models follow Maelstrom's service.clj:
 - a KV state is a dict; read / write / cas(from, to, create_if_not_exists) with errors 20 / 22;
 - lin-kv: one atomic state;
 - seq-kv: the last 32 states. A call first runs against a state picked uniformly from
-  [the caller's last index, newest]; if that changes nothing, that is the answer and the caller
+  [the caller's last index, newest) - Maelstrom draws `rand-int (last - seen)`, so the newest
+  state is seen only by a caller already there; if that changes nothing, that is the answer and the caller
   moves to the picked index; otherwise the call re-runs on the newest state, appends the result
   (even when that re-run fails) and moves the caller there;
 - lww-kv: 2 replicas with Lamport timestamps; each call runs on a random replica; cas has no
@@ -15,6 +16,8 @@ message). The models follow Maelstrom's service.clj:
   another and then discards it (it rebinds from the unmerged vector), so its replicas never
   converge; we reproduce that faithfully (MERGE = False; set True for the intended model);
 - lin-tso: ts -> ts_ok {ts}, 0, 1, 2, ...
+A request of a type a service does not know gets no reply (Maelstrom's service thread throws
+and logs), so the caller times out.
 """
 
 NOT_FOUND = {"type": "error", "code": 20, "text": "key does not exist"}
@@ -43,7 +46,7 @@ def kv_handle(state, body):
         if body.get("create_if_not_exists"):
             return {**state, key: body.get("to")}, {"type": "cas_ok"}
         return state, dict(NOT_FOUND)
-    return state, {"type": "error", "code": 10, "text": f"unsupported request type {t!r}"}
+    return state, None
 
 
 def same(a, b):
@@ -94,7 +97,7 @@ class SeqKV:
 
     def handle(self, src, body):
         seen = self.clients.get(src, 0)
-        index = seen + self.rng.randrange(self.last - seen + 1)
+        index = seen + self.rng.randrange(self.last - seen) if self.last > seen else self.last
         state = self.state_at(index)
         new, reply = kv_handle(state, body)
         if new is state:
@@ -157,7 +160,7 @@ class LwwKV:
                         "text": f"current value {current!r} is not {body.get('from')!r}"}
             self._put(i, key, body.get("to"))
             return {"type": "cas_ok"}
-        return {"type": "error", "code": 10, "text": f"unsupported request type {t!r}"}
+        return None
 
     def _put(self, i, key, value):
         old = self.replicas[i]
@@ -172,7 +175,7 @@ class LinTSO:
 
     def handle(self, src, body):
         if body.get("type") != "ts":
-            return {"type": "error", "code": 10, "text": "unsupported request type"}
+            return None
         ts = self.ts
         self.ts += 1
         return {"type": "ts_ok", "ts": ts}
@@ -193,6 +196,8 @@ class ServiceEndpoint:
         if "in_reply_to" in body:
             return                      # a reply to the service: nothing to do
         reply = self.model.handle(src, body)
+        if reply is None:
+            return                      # unknown request type: Maelstrom never answers
         if "msg_id" in body:
             reply["in_reply_to"] = body["msg_id"]
         try:

@@ -123,27 +123,35 @@ def test_crash_sends_nothing_and_is_info():
     assert c.requests == []
 
 
-def test_final_ops_crash_assign_everything_from_zero_then_catch_up():
+def test_final_ops_crash_assign_everything_from_zero_then_poll_until_caught_up():
     w = workload()
     w.known_offsets = {"1": 3, "2": 0}
-    ops = w.final_ops(0)
-    assert [op["f"] for op in ops] == ["crash", "assign", "poll"]
-    assert ops[1]["value"] == ["1", "2"] and ops[1]["seek_to_beginning"]
+    final = w.final_ops(0)
+    crash = next(final)
+    assert crash["f"] == "crash"
+    assign = final.send(run(w.invoke(FakeClient({}), crash, 0)))
+    assert assign["f"] == "assign" and assign["value"] == ["1", "2"] and assign["seek_to_beginning"]
     c = FakeClient({})
-    run(w.invoke(c, ops[1], 2))
+    poll = final.send(run(w.invoke(c, assign, 2)))
     assert c.requests == [] and w.client_offsets[2] == {"1": 0, "2": 0}
-    polls = iter([{"msgs": {"1": [[0, 1], [1, 2]], "2": [[0, 1]]}}, {"msgs": {"1": [[3, 3]]}}])
+    replies = iter([{"msgs": {"1": [[0, 1], [1, 2]], "2": [[0, 1]]}}, {"msgs": {"1": [[3, 3]]}}])
 
     class Paged(FakeClient):
         async def call(self, body, reply_type, schema, timeout=5.0):
             self.requests.append(body)
-            return next(polls) if body["type"] == "poll" else {}
+            return next(replies) if body["type"] == "poll" else {}
 
     c = Paged({})
-    done = run(w.invoke(c, ops[2], 2))
-    assert done["value"] == [["poll", {"1": [[0, 1], [1, 2], [3, 3]], "2": [[0, 1]]}]]
+    first = run(w.invoke(c, poll, 2))
+    assert first["value"] == [["poll", {"1": [[0, 1], [1, 2]], "2": [[0, 1]]}]]
+    second_poll = final.send(first)                 # key "1" is not caught up yet: poll again
+    assert second_poll["f"] == "poll" and 0 <= second_poll["delay"] < 0.4
+    second = run(w.invoke(c, second_poll, 2))
+    assert second["value"] == [["poll", {"1": [[3, 3]]}]]
+    with pytest.raises(StopIteration):              # every key caught up: the phase ends
+        final.send(second)
     assert [r["type"] for r in c.requests] == ["poll", "commit_offsets", "poll", "commit_offsets"]
-    assert w.final_ops(1) and workload().final_ops(0) == []
+    assert [op["f"] for op in workload().final_ops(0)] == ["crash"]   # no keys: crash only
 
 
 # --- checker on synthetic histories ------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CALIBRATION = Path("/work/shared/calibration")
+CALIBRATION = Path(__file__).resolve().parent.parent / "sim" / "calibration"
 
 
 def run_sim(tmp_path, workload, node, *flags):

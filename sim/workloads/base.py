@@ -27,7 +27,11 @@ generator and stats. A workload owns what is specific to it:
                                       # client.call raises ClientError / Timeout as below; the
                                       # core turns an escaping ClientError/Timeout into fail/info
                                       # by definiteness and `idempotent`.
-      def final_ops(self, process)    # ops each worker runs after the recovery wait ([] if none)
+      def final_ops(self, process)    # ops each worker runs after the recovery wait. Defining it
+                                      # gives the workload Maelstrom's final phase (heal, wait
+                                      # 10 s, final ops). May be a generator: the core asks for
+                                      # one op at a time and sends it the previous completion;
+                                      # an op's "delay" (s) is waited before it is invoked.
       def check(self, history, ctx)   # -> {"valid": bool, ...}; ctx.node_ids, ctx.opts, ctx.extra
       def summary_extra(self, result) # optional: extra top-level keys for results.json
       async def probe(self, open_client, node_ids)

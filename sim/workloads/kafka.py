@@ -143,7 +143,6 @@ class KafkaWorkload(Workload):
         self.unpolled_sent = {}         # PollUnseen: key -> highest sent offset not yet polled
         self.polled = {}                # PollUnseen: key -> highest polled offset
         self.known_offsets = {}         # TrackKeyOffsets: key -> highest offset seen in ok ops
-        self.final_targets = {}         # FinalPolls: key -> offset, fixed as the phase begins
 
     # main phase
 
@@ -174,8 +173,6 @@ class KafkaWorkload(Workload):
         try:
             if f == "send":
                 done = await self._send(client, op)
-            elif f == "poll" and op.get("catch_up"):
-                done = await self._catch_up(client, process)
             elif f == "poll":
                 done = {"type": "ok", "value": await self._poll_once(client, process)}
             else:
@@ -233,35 +230,26 @@ class KafkaWorkload(Workload):
     # final phase
 
     def final_ops(self, process):
-        """Crash, assign every key seen so far from offset 0, then one catching-up poll."""
-        self.final_targets = dict(self.known_offsets)
-        if not self.final_targets:
-            return []
-        return [{"f": "crash", "value": None, "final": True},
-                {"f": "assign", "value": sorted(self.known_offsets), "seek_to_beginning": True,
-                 "final": True},
-                {"f": "poll", "value": [["poll"]], "catch_up": True, "final": True}]
-
-    async def _catch_up(self, client, process):
-        """Jepsen's final polls: poll until this worker has read up to every offset known when
-        the final phase began (10 s or 50 polls at most, 0-0.4 s apart). The simulator asks
-        for final ops up front, so the polls of one worker form one op: its value holds every
-        poll's messages, each key's runs in order."""
-        targets = dict(self.final_targets)
+        """Jepsen's final phase for this worker, one op at a time: crash, assign every key seen
+        so far from offset 0, then polls 0-0.4 s apart until the worker has read up to every
+        offset known as the phase began; 10 s at most for the whole phase."""
         started = time.monotonic()
-        msgs = {}
+        targets = dict(self.known_offsets)
+        yield {"f": "crash", "value": None}
+        if not targets:
+            return
+        yield {"f": "assign", "value": sorted(targets), "seek_to_beginning": True}
         for i in range(FINAL_MAX_POLLS):
-            if i:
-                await asyncio.sleep(self.rng.uniform(0, 2 * FINAL_POLL_STAGGER))
-            got = (await self._poll_once(client, process))[0][1]
-            for k, pairs in got.items():
-                msgs.setdefault(k, []).extend(pairs)
-            for k, o in max_offsets("poll", [["poll", got]]).items():
-                if k in targets and targets[k] <= o:
-                    del targets[k]
-            if not targets or time.monotonic() - started > FINAL_TIME_LIMIT:
-                break
-        return {"type": "ok", "value": [["poll", msgs]]}
+            delay = self.rng.uniform(0, 2 * FINAL_POLL_STAGGER) if i else 0
+            if time.monotonic() + delay - started >= FINAL_TIME_LIMIT:
+                return
+            done = yield {"f": "poll", "value": [["poll"]], "delay": delay}
+            if done.get("type") == "ok":
+                for k, o in max_offsets("poll", done["value"]).items():
+                    if k in targets and targets[k] <= o:
+                        del targets[k]
+            if not targets:
+                return
 
     def check(self, history, ctx):
         return check_history(history)
