@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """Broken echo: prints a debugging line to stdout on its third echo (Maelstrom's reader dies)."""
-import json
+import os
 import sys
 
-node_id = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nodes"))
+from plain import serve  # noqa: E402
+
 seen = 0
-for line in sys.stdin:
-    msg = json.loads(line)
-    body = msg["body"]
-    if body["type"] == "init":
-        node_id = body["node_id"]
-        reply = {"type": "init_ok"}
-    else:
-        seen += 1
-        if seen == 3:
-            print("got an echo request, replying", flush=True)
-        reply = {"type": "echo_ok", "echo": body["echo"]}
-    reply["in_reply_to"] = body["msg_id"]
-    print(json.dumps({"src": node_id, "dest": msg["src"], "body": reply}), flush=True)
+
+
+def handle(msg):
+    global seen
+    seen += 1
+    if seen == 3:
+        print("got an echo request, replying", flush=True)
+    return {"type": "echo_ok", "echo": msg["body"]["echo"]}
+
+
+serve(handle)

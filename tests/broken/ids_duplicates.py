@@ -1,18 +1,11 @@
 #!/usr/bin/env python3
 """Broken unique-ids: a per-node counter without the node id, so nodes hand out the same ids."""
-import json
+import itertools
+import os
 import sys
 
-node_id = None
-counter = 0
-for line in sys.stdin:
-    msg = json.loads(line)
-    body = msg["body"]
-    if body["type"] == "init":
-        node_id = body["node_id"]
-        reply = {"type": "init_ok"}
-    else:
-        counter += 1
-        reply = {"type": "generate_ok", "id": counter}
-    reply["in_reply_to"] = body["msg_id"]
-    print(json.dumps({"src": node_id, "dest": msg["src"], "body": reply}), flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nodes"))
+from plain import serve  # noqa: E402
+
+counter = itertools.count(1)
+serve(lambda msg: {"type": "generate_ok", "id": next(counter)})
