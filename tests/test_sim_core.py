@@ -148,12 +148,15 @@ def test_seq_kv_reads_can_be_stale_but_never_go_backwards_for_a_caller():
     assert kv.handle("writer", {"type": "read", "key": "x"})["value"] == 20
 
 
-def test_seq_kv_a_caller_that_only_reads_never_sees_the_newest_state():
+def test_seq_kv_a_reader_sees_states_from_its_last_one_up_to_the_newest():
     kv = SeqKV(random.Random(7))
     for v in range(1, 21):
         kv.handle("writer", {"type": "write", "key": "x", "value": v})
-    seen = [kv.handle("reader", {"type": "read", "key": "x"}).get("value", 0) for _ in range(300)]
-    assert max(seen) == 19                      # Maelstrom draws from [seen, newest)
+    for reader in ("r1", "r2", "r3", "r4"):
+        seen = [kv.handle(reader, {"type": "read", "key": "x"}).get("value", 0) for _ in range(300)]
+        assert seen == sorted(seen) and seen[-1] == 20     # monotonic, reaches the newest
+    firsts = [kv.handle(f"new{i}", {"type": "read", "key": "x"}).get("value", 0) for i in range(50)]
+    assert min(firsts) < 20 and 20 in firsts               # a first read: any state, newest included
 
 
 def test_services_ignore_request_types_they_do_not_know():
