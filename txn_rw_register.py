@@ -24,7 +24,7 @@ message per peer per 100 ms, with acknowledgements riding on the batches.
 """
 import time
 
-from maelstrom_node import Node, require
+from maelstrom_node import Node, RPCError, require
 
 TICK = 0.1   # seconds between batches
 RETRY = 1.0  # resend everything unacknowledged after this long without ack progress
@@ -52,6 +52,9 @@ def start():
 def txn(msg):
     """Run a transaction against the local store and commit it at once."""
     ops = require(msg["body"], "txn", list)
+    for op in ops:
+        if not (isinstance(op, list) and len(op) == 3 and op[0] in ("r", "w")):
+            raise RPCError.malformed_request(f"bad micro-op {op!r}")
     done, writes = [], {}
     for f, k, v in ops:
         if f == "r":

@@ -53,6 +53,12 @@ def test_a_malformed_request_gets_error_12():
     assert body(result.stdout[1])["code"] == 12
 
 
+def test_a_malformed_micro_op_gets_error_12_and_nothing_is_written():
+    result = run([NODE], [init(), txn(1, [["w", 1, 5], ["x"]]), txn(2, [["r", 1, None]])])
+    assert body(result.stdout[1])["code"] == 12
+    assert body(result.stdout[2])["txn"] == [["r", 1, None]]
+
+
 class Pair:
     """n0 as a live process, with the test playing its peer n1."""
 
