@@ -7,42 +7,14 @@ answer from a cached value, refreshing it with a seq-kv read only after 1 quiet 
 final reads, after the recovery wait). A node that never touched seq-kv before may then be
 served any of the stored states, and it trusts what it gets: its final read is almost surely
 stale, which the g-counter checker must catch."""
-import json
-import queue
+import os
 import sys
-import threading
 import time
 
-state = {"id": None, "ids": [], "next": 0, "cached": 0, "last_request": time.monotonic()}
-out = threading.Lock()
-waiters = {}
-work = queue.Queue()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nodes"))
+from plain import node, rpc, serve  # noqa: E402
 
-
-def send(dest, body):
-    with out:
-        if "msg_id" not in body:
-            state["next"] += 1
-            body["msg_id"] = state["next"]
-        sys.stdout.write(json.dumps({"src": state["id"], "dest": dest, "body": body}) + "\n")
-        sys.stdout.flush()
-
-
-def rpc(dest, body):
-    slot = {"event": threading.Event()}
-    with out:
-        state["next"] += 1
-        body["msg_id"] = state["next"]
-        waiters[body["msg_id"]] = slot
-    send(dest, body)
-    slot["event"].wait(1.0)
-    waiters.pop(body["msg_id"], None)
-    return slot.get("reply")
-
-
-def reply(msg, body):
-    body["in_reply_to"] = msg["body"]["msg_id"]
-    send(msg["src"], body)
+state = {"cached": 0, "last_request": time.monotonic()}
 
 
 def seq_read():
@@ -59,42 +31,24 @@ def add_locally(delta):
             return
 
 
-def serve(msg):
+def handle(msg):
     body = msg["body"]
     quiet = time.monotonic() - state["last_request"] > 1.0
     state["last_request"] = time.monotonic()
+    owner = node["ids"][0]
     if body["type"] == "fwd_add":
         add_locally(body["delta"])
-        reply(msg, {"type": "fwd_add_ok"})
-    elif body["type"] == "add":
-        if state["id"] == state["ids"][0]:
+        return {"type": "fwd_add_ok"}
+    if body["type"] == "add":
+        if node["id"] == owner:
             add_locally(body["delta"])
         else:
-            while not rpc(state["ids"][0], {"type": "fwd_add", "delta": body["delta"]}):
+            while not rpc(owner, {"type": "fwd_add", "delta": body["delta"]}):
                 pass
-        reply(msg, {"type": "add_ok"})
-    else:
-        if quiet:
-            state["cached"] = seq_read()
-        reply(msg, {"type": "read_ok", "value": state["cached"]})
+        return {"type": "add_ok"}
+    if quiet:
+        state["cached"] = seq_read()
+    return {"type": "read_ok", "value": state["cached"]}
 
 
-def worker():
-    while True:
-        serve(work.get())
-
-
-threading.Thread(target=worker, daemon=True).start()
-for line in sys.stdin:
-    msg = json.loads(line)
-    body = msg["body"]
-    if body["type"] == "init":
-        state["id"], state["ids"] = body["node_id"], body["node_ids"]
-        reply(msg, {"type": "init_ok"})
-    elif "in_reply_to" in body:
-        slot = waiters.get(body["in_reply_to"])
-        if slot:
-            slot["reply"] = body
-            slot["event"].set()
-    else:
-        work.put(msg)
+serve(handle, worker=True)

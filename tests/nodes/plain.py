@@ -1,19 +1,30 @@
 """A plain blocking Maelstrom loop for the simulator's test nodes: stdlib only and independent
 of maelstrom_node.py, so the simulator's tests never depend on the runtime they help to judge.
 
-    serve(handle)     answers init itself; for every other message calls handle(msg) and, when
-                      it returns a body, replies with it (in_reply_to filled in)
+    serve(handle)     answers init itself; for every other request calls handle(msg) and, when
+                      it returns a body, replies with it (in_reply_to filled in).
+                      serve(handle, worker=True) calls handle on one worker thread instead, so
+                      a handler may block on rpc()
     send(dest, body)  one protocol line (thread-safe);  reply(msg, body)
-    node["id"], node["ids"]
+    rpc(dest, body)   send a request and wait for its reply body (None after `timeout` s)
+    node["id"], node["ids"], peers()
 
 Nodes in tests/broken/ put tests/nodes/ on sys.path before importing this module.
 """
+import itertools
 import json
+import queue
 import sys
 import threading
 
 node = {"id": None, "ids": []}
 _lock = threading.Lock()
+_msg_ids = itertools.count(1)
+_waiting = {}                   # msg_id -> [event, reply body]
+
+
+def peers():
+    return [n for n in node["ids"] if n != node["id"]]
 
 
 def send(dest, body):
@@ -26,7 +37,19 @@ def reply(msg, body):
     send(msg["src"], {**body, "in_reply_to": msg["body"]["msg_id"]})
 
 
-def serve(handle):
+def rpc(dest, body, timeout=1.0):
+    msg_id = next(_msg_ids)
+    slot = _waiting[msg_id] = [threading.Event(), None]
+    send(dest, {**body, "msg_id": msg_id})
+    slot[0].wait(timeout)
+    _waiting.pop(msg_id, None)
+    return slot[1]
+
+
+def serve(handle, worker=False):
+    answer = _answerer(handle)
+    if worker:
+        answer = _in_worker_thread(answer)
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -35,8 +58,30 @@ def serve(handle):
         if body.get("type") == "init":
             node["id"], node["ids"] = body["node_id"], body["node_ids"]
             reply(msg, {"type": "init_ok"})
-            continue
+        elif "in_reply_to" in body:
+            slot = _waiting.get(body["in_reply_to"])
+            if slot:
+                slot[1] = body
+                slot[0].set()
+        else:
+            answer(msg)
+
+
+def _in_worker_thread(answer):
+    """Queue requests to one thread that answers them in order; returns the enqueuing call."""
+    work = queue.Queue()
+
+    def run():
+        while True:
+            answer(work.get())
+
+    threading.Thread(target=run, daemon=True).start()
+    return work.put
+
+
+def _answerer(handle):
+    def answer(msg):
         out = handle(msg)
         if out is not None:
             reply(msg, out)
-
+    return answer
