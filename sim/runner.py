@@ -21,14 +21,17 @@ import random
 import sys
 import time
 
-from sim import report, stats
+from sim import report
+from sim.check import all_valid, check_all, summary, workload_errors
+from sim.checkers import stats
+from sim.history import History
 from sim.nemesis import PartitionNemesis
 from sim.net import LatencyModel, Net, NetError
 from sim.nodes import NodeProcess, node_argv
 from sim.schema import validate_reply
 from sim.services import start_services
 from sim.workloads import WorkloadUnavailable, load
-from sim.workloads.base import ClientError, SchemaError, Timeout, Workload
+from sim.workloads.base import ClientError, SchemaError, Timeout
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
@@ -422,13 +425,10 @@ class Run:
             t += nemesis.next_delay()
 
     # -- final phase --------------------------------------------------------------------------
-    def has_final_phase(self):
-        """Maelstrom heals, waits and runs a final generator only for workloads that have one
-        (broadcast, g-counter, kafka): here, those that define final_ops."""
-        return type(self.workload).final_ops is not Workload.final_ops
-
     async def final_phase(self):
-        if not self.has_final_phase():
+        """Maelstrom heals, waits and runs a final generator only for workloads that have one
+        (broadcast, g-counter, kafka): those declaring final_phase."""
+        if not self.workload.final_phase:
             return
         self.heal()
         self.phase = "recovery"
@@ -520,34 +520,15 @@ def run(opts):
     return 0 if results["valid"] else 1
 
 
-class Context:
-    def __init__(self, node_ids, opts, extra, duration):
-        self.node_ids = node_ids
-        self.opts = opts
-        self.extra = extra
-        self.duration = duration
-
-
 def check(r, extra):
-    """Run every checker and assemble results.json."""
+    """Run every checker over the paired history and assemble results.json."""
     opts = r.opts
-    history = r.history
-    ctx = Context(list(r.node_ids), opts, extra, r.duration)
-    checkers = {}
-    checkers["stats"] = stats.stats_check(history, getattr(r.workload, "stats_exempt", ()))
-    checkers["availability"] = stats.availability_check(history, opts.availability)
-    checkers["net"] = stats.net_check(r.net.snapshot(), history)
-    try:
-        checkers["workload"] = r.workload.check(history, ctx)
-    except Exception as e:
-        checkers["workload"] = {"valid": False,
-                                "error": f"checker crashed: {type(e).__name__}: {e}"}
-    checkers["exceptions"] = {"valid": True, "exceptions": r.exceptions}
-    checkers["protocol"] = {"valid": not r.errors, "errors": list(r.errors)}
-    valid = all(c.get("valid") is True for c in checkers.values())
+    history = History(r.history)
+    checkers = check_all(r.workload, history, opts, net=r.net.snapshot(), probe=extra,
+                         exceptions=r.exceptions, errors=r.errors)
     net = checkers["net"]
     results = {
-        "valid": valid,
+        "valid": all_valid(checkers),
         "workload": opts.workload,
         "seed": opts.seed,
         "run_dir": r.run_dir,
@@ -559,21 +540,9 @@ def check(r, extra):
         "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
                          "valid": checkers["availability"]["valid"]},
         "errors": list(r.errors) + [f"workload: {e}"
-                                    for e in _workload_errors(checkers["workload"])],
+                                    for e in workload_errors(checkers["workload"])],
         "op_latencies": stats.op_latencies(history),
         "sim_delivery_lateness_ms": r.net.lateness_ms(),
     }
-    try:
-        results.update(r.workload.summary_extra(checkers["workload"]) or {})
-    except Exception as e:
-        r.exceptions.append(f"summary_extra failed: {e}")
+    results.update(summary(r.workload, checkers))
     return results
-
-
-def _workload_errors(result):
-    if result.get("valid") is True:
-        return []
-    errs = result.get("errors") or result.get("error") or []
-    if isinstance(errs, str):
-        errs = [errs]
-    return [e if isinstance(e, str) else json.dumps(e) for e in list(errs)[:10]] or ["invalid"]

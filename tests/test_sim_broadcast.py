@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.checkers import set_full
+from sim.history import History as Paired
 from sim.workloads import broadcast as bc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +67,10 @@ def test_generator_mixes_broadcasts_of_consecutive_ints_with_reads():
 
 # --- checker on synthetic histories ------------------------------------------------------
 
+def check_set(ops):
+    return set_full.check(Paired(ops), add_f="broadcast")
+
+
 class History:
     """Builds a Jepsen-shaped history; times are in ms, stored as ns."""
 
@@ -88,7 +94,7 @@ class History:
 
 def test_a_value_seen_by_every_later_read_is_stable_at_zero():
     h = History().broadcast(0, 0, 0, 1).read(1, [0], 2, 3).read(0, [0], 10, 11)
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["valid"] is True
     assert result["stable_count"] == 1 and result["stale_count"] == 0
     assert result["stable_latencies"] == {"0": 0, "0.5": 0, "0.95": 0, "0.99": 0, "1": 0}
@@ -97,7 +103,7 @@ def test_a_value_seen_by_every_later_read_is_stable_at_zero():
 def test_stable_latency_runs_from_the_ack_to_the_last_read_that_missed():
     h = (History().broadcast(0, 0, 0, 10)
          .read(1, [], 50, 51).read(1, [], 250, 251).read(1, [0], 300, 301))
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["valid"] is True
     assert result["stale_count"] == 1
     assert result["stable_latencies"]["1"] == 240
@@ -111,14 +117,14 @@ def test_a_read_that_sees_the_value_before_its_ack_makes_it_known_earlier():
     h.read(2, [], 30, 31)             # a later read misses it
     h._op("ok", 0, "broadcast", 0, 100)
     h.read(2, [0], 120, 121)
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["stable_latencies"]["0"] == 10    # 30 ms + 1 ns - 20 ms
 
 
 def test_an_acknowledged_value_missing_from_the_final_reads_is_lost():
     h = (History().broadcast(0, 0, 0, 1).broadcast(0, 1, 2, 3)
          .read(1, [0, 1], 10, 11).read(1, [1], 20, 21))
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["valid"] is False
     assert result["lost"] == [0] and result["lost_count"] == 1
     assert result["stable_count"] == 1
@@ -127,7 +133,7 @@ def test_an_acknowledged_value_missing_from_the_final_reads_is_lost():
 
 def test_a_crashed_broadcast_never_seen_is_never_read_not_lost():
     h = History().broadcast(0, 0, 0, 1).broadcast(0, 1, 2, 3, kind="info").read(1, [0], 10, 11)
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["valid"] is True
     assert result["never_read"] == [1]
 
@@ -137,21 +143,21 @@ def test_a_read_concurrent_with_the_ack_does_not_lose_the_value():
     h._op("invoke", 1, "read", None, 0)
     h.broadcast(0, 0, 1, 2)
     h._op("ok", 1, "read", [], 3)       # invoked before the value was known
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["lost_count"] == 0 and result["never_read"] == [0]
     assert result["valid"] is False     # nothing stable: Jepsen's :unknown
 
 
 def test_duplicates_and_values_nobody_broadcast_are_reported_but_valid_as_in_maelstrom():
-    dup = bc.check_history(History().broadcast(0, 0, 0, 1).read(1, [0, 0], 2, 3).ops)
+    dup = check_set(History().broadcast(0, 0, 0, 1).read(1, [0, 0], 2, 3).ops)
     assert dup["valid"] is True and dup["duplicated"] == {"0": 2} and dup["warnings"]
-    odd = bc.check_history(History().broadcast(0, 0, 0, 1).read(1, [0, 99], 2, 3).ops)
+    odd = check_set(History().broadcast(0, 0, 0, 1).read(1, [0, 99], 2, 3).ops)
     assert odd["valid"] is True and odd["unexpected"] == [99] and odd["warnings"]
 
 
 def test_quantiles_pick_the_floor_index_like_jepsen():
-    assert bc.quantiles(list(range(100))) == {"0": 0, "0.5": 50, "0.95": 95, "0.99": 99, "1": 99}
-    assert bc.quantiles([]) is None
+    assert set_full.quantiles(list(range(100))) == {"0": 0, "0.5": 50, "0.95": 95, "0.99": 99, "1": 99}
+    assert set_full.quantiles([]) is None
 
 
 def test_nemesis_ops_and_failed_reads_are_ignored():
@@ -160,7 +166,7 @@ def test_nemesis_ops_and_failed_reads_are_ignored():
     h._op("invoke", 1, "read", None, 3)
     h._op("fail", 1, "read", None, 4)
     h.read(1, [0], 5, 6)
-    result = bc.check_history(h.ops)
+    result = check_set(h.ops)
     assert result["valid"] is True and result["stable_count"] == 1
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from sim import stats
+from sim.checkers import stats
+from sim.checkers.counter import acceptable_ranges
 from sim.cli import UsageError, parse_args
+from sim.history import History
 from sim.nemesis import grudge_for
 from sim.net import LatencyModel, Net, NetError
 from sim.services import LinKV, LinTSO, LwwKV, SeqKV
-from sim.workloads.g_counter import acceptable_ranges
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -262,14 +263,14 @@ def test_stats_and_availability():
     h = [op("invoke", "add", 1), op("ok", "add", 1), op("invoke", "read"), op("info", "read"),
          {"type": "info", "f": "start-partition", "value": "one", "process": "nemesis"},
          op("invoke", "read", process=1), op("fail", "read", process=1)]
-    s = stats.stats_check(h)
+    s = stats.stats_check(History(h))
     assert s["count"] == 3 and s["ok_count"] == 1 and s["info_count"] == 1
     assert s["by_f"]["read"]["valid"] is False and s["valid"] is False
-    assert stats.stats_check(h, exempt={"read"})["valid"] is True
-    a = stats.availability_check(h, "total")
+    assert stats.stats_check(History(h), exempt={"read"})["valid"] is True
+    a = stats.availability_check(History(h), "total")
     assert a["ok_fraction"] == pytest.approx(1 / 3) and a["valid"] is False
-    assert stats.availability_check(h, 0.3)["valid"] is True
-    assert stats.availability_check(h, None)["valid"] is True
+    assert stats.availability_check(History(h), 0.3)["valid"] is True
+    assert stats.availability_check(History(h), None)["valid"] is True
 
 
 def test_net_checker_divides_by_invoked_client_ops():
@@ -277,7 +278,7 @@ def test_net_checker_divides_by_invoked_client_ops():
             "clients": {"send_count": 100, "recv_count": 100, "msg_count": 100},
             "servers": {"send_count": 0, "recv_count": 0, "msg_count": 0}}
     h = [op("invoke", "echo"), op("ok", "echo")] * 49
-    n = stats.net_check(snap, h)
+    n = stats.net_check(snap, History(h))
     assert n["all"]["msgs_per_op"] == pytest.approx(2.0408, abs=1e-4)
     assert n["servers"]["msgs_per_op"] == 0.0
 

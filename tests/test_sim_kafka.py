@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from sim.workloads.base import ClientError, Timeout
-from sim.workloads.kafka import KafkaWorkload, KeyStream, check_history
+from sim.checkers.kafka import check as check_kafka
+from sim.history import History as Paired
+from sim.workloads.kafka import KafkaWorkload, KeyStream
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,7 +179,7 @@ class History:
         return self._pair(process, "assign", keys, keys)
 
     def check(self):
-        return check_history(self.ops)
+        return check_kafka(Paired(self.ops))
 
 
 def test_a_clean_history_is_valid():

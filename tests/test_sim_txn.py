@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.history import History as Paired
 from sim.workloads import txn_rw_register as txn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ def check(history, models=("read-committed",), finals=None):
     extra = None
     if finals is not None:
         extra = {"final": {node: sorted(state.items()) for node, state in finals.items()}}
-    return txn.check_history(history.ops, list(models), extra)
+    return txn.check_history(Paired(history.ops), list(models), extra)
 
 
 def test_a_serial_history_is_valid_under_every_model():
@@ -279,7 +280,7 @@ def test_realtime_edges_are_a_transitive_reduction():
     for v in range(10):
         h.txn([["w", v, 1]], process=v % 2)
     graph = txn.Graph()
-    txn.add_order_edges(graph, h.ops, {op["index"] for op in h.ops}, txn.REALTIME)
+    txn.add_order_edges(graph, Paired(h.ops), {op["index"] for op in h.ops}, txn.REALTIME)
     assert sum(len(out) for out in graph.out.values()) == 9
 
 

@@ -9,12 +9,20 @@ follows its invocation. Ops of the nemesis use process "nemesis" and are
 excluded from op counts.
 
 The core owns processes, network, nemesis, services, clients, the stagger
-generator and stats. A workload owns what is specific to it:
+generator and stats. A workload owns its generator and client, and names its checker; the
+checkers themselves (sim.checkers) are pure functions of the paired history. Everything the
+core asks of a workload is declared here:
 
   class W(Workload):
       name = "echo"
       reopen_after_info = True        # close the client and open a new cN id after an info
       idempotent = {"read"}           # fs whose indefinite outcome is recorded as fail
+      final_phase = False             # True: Maelstrom's final phase after the main one (heal,
+                                      # wait --recovery-wait, then final_ops on every worker)
+      stats_exempt = {"crash"}        # fs the stats checker counts but needs no ok of
+      summary_fields = ("stable_latencies",)
+                                      # keys of the checker's result copied to the top of
+                                      # results.json
       def __init__(self, opts, rng)   # opts: sim.cli.Options, rng: random.Random (seeded)
       async def setup(self, open_client, node_ids)
                                       # after init, before the main phase (e.g. topology);
@@ -27,18 +35,20 @@ generator and stats. A workload owns what is specific to it:
                                       # client.call raises ClientError / Timeout as below; the
                                       # core turns an escaping ClientError/Timeout into fail/info
                                       # by definiteness and `idempotent`.
-      def final_ops(self, process)    # ops each worker runs after the recovery wait. Defining it
-                                      # gives the workload Maelstrom's final phase (heal, wait
-                                      # 10 s, final ops). May be a generator: the core asks for
+      def final_ops(self, process)    # with final_phase: ops each worker runs after the
+                                      # recovery wait. May be a generator: the core asks for
                                       # one op at a time and sends it the previous completion;
                                       # an op's "delay" (s) is waited before it is invoked.
-      def check(self, history, ctx)   # -> {"valid": bool, ...}; ctx.node_ids, ctx.opts, ctx.extra
-      def summary_extra(self, result) # optional: extra top-level keys for results.json
       async def probe(self, open_client, node_ids)
-                                      # optional, after the final phase and after the net
-                                      # stats are frozen: extra simulator-only observations
-                                      # (e.g. txn reads every key on every node to expose G0);
-                                      # not counted as ops or messages. Result -> ctx.extra.
+                                      # after the final phase and after the net stats are
+                                      # frozen: extra simulator-only observations (e.g. txn reads
+                                      # every key on every node to expose G0); not counted as
+                                      # ops or messages. The result is passed to check.
+      @staticmethod
+      def check(history, opts, probe=None)
+                                      # the workload's verdict: a call into sim.checkers with the
+                                      # paired history (sim.history.History) and the options;
+                                      # -> {"valid": bool, ...}
 
 Client (provided by the core, bound to one node, one request at a time):
       client.id, client.node
@@ -77,6 +87,9 @@ class Workload:
     name = "?"
     reopen_after_info = True
     idempotent = frozenset()
+    final_phase = False
+    stats_exempt = frozenset()
+    summary_fields = ()
 
     def __init__(self, opts, rng):
         self.opts = opts
@@ -94,11 +107,9 @@ class Workload:
     def final_ops(self, process):
         return []
 
-    def check(self, history, ctx):
-        raise NotImplementedError
-
-    def summary_extra(self, result):
-        return {}
-
     async def probe(self, open_client, node_ids):
         return None
+
+    @staticmethod
+    def check(history, opts, probe=None):
+        raise NotImplementedError

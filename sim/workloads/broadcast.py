@@ -1,33 +1,19 @@
-"""Maelstrom's broadcast workload: topology, broadcast, read, and the set-full checker.
+"""Maelstrom's broadcast workload: topology, broadcast and read.
 
 Generator (as Maelstrom's): after init, one client per node sends that node a `topology`
 message (counted as client messages). The main phase mixes broadcasts and reads 50/50;
 broadcast values are the ints 0, 1, 2, ... in order. After the recovery wait every worker
 does one final read.
 
-Checker (Jepsen's set-full, with broadcast as add). For each broadcast value:
-  known         the broadcast_ok, or the first ok read that saw the value, whichever comes
-                first in the history;
-  last present  the latest-invoked ok read that contained it; last absent, one that missed it;
-  stable        some read saw it and every read invoked after that one also saw it;
-  lost          known, and the latest-invoked read missed it, and that read was invoked after
-                the value became known;
-  never read    neither.
-Stable latency = (invocation time of the last read that missed it + 1 ns) - known time,
-floored at 0, in whole ms (0 when no read ever missed it). The run is invalid when a value
-is lost, and only then, as in Maelstrom (whose duplicate count compares a frequency with 1
-the wrong way round and whose reads may contain anything). A read that repeats a value or
-returns a value no client broadcast is reported under "warnings" but leaves the run valid.
+Checker: sim.checkers.set_full (Jepsen's set-full, with broadcast as the add).
 """
 
 import asyncio
 import math
-from collections import Counter
 
+from sim.checkers import set_full
 from sim.workloads.base import Workload
 
-QUANTILES = (0, 0.5, 0.95, 0.99, 1)
-LIST_CAP = 50    # value lists in the result are cut to this many (counts stay exact)
 BROADCAST_OK = {}
 READ_OK = {"messages": [int]}
 TOPOLOGY_OK = {}
@@ -108,6 +94,8 @@ class BroadcastWorkload(Workload):
     name = "broadcast"
     reopen_after_info = True
     idempotent = frozenset({"read"})
+    final_phase = True
+    summary_fields = ("stable_latencies",)
 
     def __init__(self, opts, rng):
         super().__init__(opts, rng)
@@ -135,147 +123,9 @@ class BroadcastWorkload(Workload):
     def final_ops(self, process):
         return [{"f": "read", "value": None, "final": True}]
 
-    def check(self, history, ctx):
-        return check_history(history)
-
-    def summary_extra(self, result):
-        return {"stable_latencies": result.get("stable_latencies")}
+    @staticmethod
+    def check(history, opts, probe=None):
+        return set_full.check(history, add_f="broadcast")
 
 
 WORKLOAD = BroadcastWorkload
-
-
-# --- the checker (Jepsen's set-full) -----------------------------------------------------
-
-class Element:
-    """What the history says about one broadcast value."""
-
-    __slots__ = ("value", "known", "last_present", "last_absent")
-
-    def __init__(self, value):
-        self.value = value
-        self.known = None          # completion op that first proved the value exists
-        self.last_present = None   # latest-invoked ok read containing it (its invocation)
-        self.last_absent = None    # latest-invoked ok read missing it (its invocation)
-
-    def saw(self, inv, completion, present):
-        if present:
-            self.known = self.known or completion
-            if self.last_present is None or self.last_present["index"] < inv["index"]:
-                self.last_present = inv
-        elif self.last_absent is None or self.last_absent["index"] < inv["index"]:
-            self.last_absent = inv
-
-    def outcome(self):
-        """(outcome, stable latency ms or None, lost latency ms or None)."""
-        present = self.last_present["index"] if self.last_present else -1
-        absent = self.last_absent["index"] if self.last_absent else -1
-        if self.last_present and absent < present:
-            since = self.last_absent["time"] + 1 if self.last_absent else 0
-            return "stable", _ms(since - self.known["time"]), None
-        if self.known and self.last_absent and present < absent and self.known["index"] < absent:
-            since = self.last_present["time"] + 1 if self.last_present else 0
-            return "lost", None, _ms(since - self.known["time"])
-        return "never-read", None, None
-
-
-def _ms(nanos):
-    return int(max(0, nanos) / 1_000_000)
-
-
-def quantiles(values):
-    """Jepsen's frequency-distribution: the element at floor(n * q), capped at n - 1."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    n = len(ordered)
-    return {_key(q): ordered[min(n - 1, math.floor(n * q))] for q in QUANTILES}
-
-
-def _key(q):
-    return str(int(q)) if q in (0, 1) else str(q)
-
-
-def scan(history):
-    """Fold the client ops into Elements; also collect duplicated and unexpected values."""
-    elements, pending = {}, {}
-    duplicated, unexpected = {}, set()
-    for op in history:
-        if op.get("process") == "nemesis":
-            continue
-        kind, f = op["type"], op["f"]
-        if kind == "invoke":
-            pending[op["process"]] = op
-            if f == "broadcast":
-                elements[op["value"]] = Element(op["value"])
-            continue
-        inv = pending.pop(op["process"], op)
-        if f == "broadcast":
-            element = elements.get(op["value"])
-            if kind == "ok" and element is not None:
-                element.known = element.known or op
-        elif f == "read" and kind == "ok":
-            _read(elements, inv, op, duplicated, unexpected)
-    return elements, duplicated, unexpected
-
-
-def _read(elements, inv, op, duplicated, unexpected):
-    counts = Counter(op["value"])
-    for v, n in counts.items():
-        if n > 1:
-            duplicated[v] = max(n, duplicated.get(v, 0))
-        if v not in elements:
-            unexpected.add(v)
-    seen = counts.keys()
-    for value, element in elements.items():
-        element.saw(inv, op, value in seen)
-
-
-def check_history(history):
-    """Jepsen's set-full verdict over a broadcast history, as a JSON-able dict."""
-    elements, duplicated, unexpected = scan(history)
-    outcomes = {"stable": [], "lost": [], "never-read": []}
-    stable_lat, lost_lat, stale = [], [], []
-    for value in sorted(elements):
-        outcome, stable_ms, lost_ms = elements[value].outcome()
-        outcomes[outcome].append(value)
-        if stable_ms is not None:
-            stable_lat.append(stable_ms)
-            if stable_ms > 0:
-                stale.append((stable_ms, value))
-        if lost_ms is not None:
-            lost_lat.append(lost_ms)
-    # A value broadcast later may have been read before its invocation; only values
-    # never attempted at all are unexpected.
-    unexpected -= set(elements)
-    errors, warnings = [], []
-    if outcomes["lost"]:
-        errors.append(f"{len(outcomes['lost'])} acknowledged value(s) lost")
-    if not outcomes["stable"] and not outcomes["lost"]:
-        errors.append("no value ever became stable (unknown)")
-    if duplicated:
-        warnings.append(f"{len(duplicated)} value(s) repeated within one read")
-    if unexpected:
-        warnings.append(f"{len(unexpected)} value(s) read that no client broadcast")
-    stale.sort(reverse=True)
-    result = {
-        "valid": not errors,
-        "attempt_count": len(elements),
-        "stable_count": len(outcomes["stable"]),
-        "lost_count": len(outcomes["lost"]),
-        "lost": outcomes["lost"][:LIST_CAP],
-        "never_read_count": len(outcomes["never-read"]),
-        "never_read": outcomes["never-read"][:LIST_CAP],
-        "stale_count": len(stale),
-        "worst_stale": [{"value": v, "stable_latency": ms} for ms, v in stale[:8]],
-        "duplicated_count": len(duplicated),
-        "duplicated": {str(k): n for k, n in sorted(duplicated.items())},
-        "unexpected_count": len(unexpected),
-        "unexpected": sorted(unexpected)[:LIST_CAP],
-        "stable_latencies": quantiles(stable_lat),
-        "errors": errors,
-        "warnings": warnings,
-    }
-    if lost_lat:
-        result["lost_latencies"] = quantiles(lost_lat)
-    return result

@@ -117,9 +117,10 @@ class TxnRwRegister(Workload):
                 return {"final": {node: sorted(s.items()) for node, s in states.items()}}
             await asyncio.sleep(0.5)
 
-    def check(self, history, ctx):
+    @staticmethod
+    def check(history, opts, probe=None):
         started = time.perf_counter()
-        result = check_history(history, self.opts.consistency_models, ctx.extra)
+        result = check_history(history, opts.consistency_models, probe)
         result["check_ms"] = round((time.perf_counter() - started) * 1000)
         return result
 
@@ -316,25 +317,19 @@ class Txn:
         return {"index": self.id, "type": self.type, "process": self.process, "value": self.mops}
 
 
-def txn_ops(history):
-    return (op for op in history if op.get("f") == "txn" and op.get("process") != "nemesis")
-
-
 def pair_txns(history):
-    """Completed transactions (ok, info, fail) keyed by completion index, in history order."""
-    pending, txns = {}, []
-    for op in txn_ops(history):
-        if op["type"] == "invoke":
-            pending[op["process"]] = op
+    """Transactions of a paired history keyed by completion index: completed ones (ok, info,
+    fail) in completion order, then those never completed, as info."""
+    txns = []
+    for op in history.completed:
+        if op.f != "txn":
             continue
-        invoke = pending.pop(op["process"], None)
-        invoked = invoke["value"] if invoke else None
-        mops = op.get("value") if op["type"] == "ok" else (op.get("value") or invoked)
-        txns.append(Txn(op["index"], op["type"], mops or [], op["process"], invoked,
-                        invoke["index"] if invoke else op["index"]))
-    for op in pending.values():  # never completed: treat as info
-        txns.append(Txn(op["index"], "info", op["value"], op["process"], op["value"],
-                        op["index"]))
+        mops = op.value if op.type == "ok" else (op.value or op.invoke_value)
+        txns.append(Txn(op.index, op.type, mops or [], op.process, op.invoke_value,
+                        op.invoke_index))
+    for op in history.pending():
+        if op.f == "txn":
+            txns.append(Txn(op.index, "info", op.value, op.process, op.value, op.index))
     return txns
 
 
@@ -515,16 +510,18 @@ def add_order_edges(graph, history, committed_ids, kinds):
     to every later-invoked one only until some txn that follows it completes (a transitive
     reduction, O(n * concurrency) edges)."""
     frontier, before, last_ok = set(), {}, {}
-    for op in txn_ops(history):
-        process, index = op["process"], op["index"]
-        if op["type"] == "invoke":
+    for op, invoked in history.events:
+        if op.f != "txn":
+            continue
+        process, index = op.process, op.index
+        if invoked:
             before[process] = tuple(frontier)
             continue
         preds = before.pop(process, ())
         if kinds & REALTIME and index in committed_ids:
             for a in preds:
                 graph.link(a, index, REALTIME)
-        if op["type"] == "ok":
+        if op.type == "ok":
             frontier.difference_update(preds)
             frontier.add(index)
             if kinds & PROCESS and process in last_ok:

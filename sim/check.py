@@ -1,0 +1,50 @@
+"""Every checker of a run, over one paired history: the runner calls `check_all` after a test,
+and a saved or imported history can be checked by the same call.
+
+What a history alone cannot tell comes in as observations, each optional: the network's
+message counts (net checker), the workload's probe result (e.g. txn-rw-register's final
+state), exceptions raised by workload code and protocol errors seen during the run.
+"""
+
+import json
+
+from sim.checkers import stats
+
+
+def check_all(workload, history, opts, net=None, probe=None, exceptions=(), errors=()):
+    """{checker name: result} for a Workload class (or instance), a sim.history.History and
+    sim.cli.Options; "net" only when its counts are given."""
+    checkers = {
+        "stats": stats.stats_check(history, workload.stats_exempt),
+        "availability": stats.availability_check(history, opts.availability),
+    }
+    if net is not None:
+        checkers["net"] = stats.net_check(net, history)
+    try:
+        checkers["workload"] = workload.check(history, opts, probe)
+    except Exception as e:
+        checkers["workload"] = {"valid": False,
+                                "error": f"checker crashed: {type(e).__name__}: {e}"}
+    checkers["exceptions"] = {"valid": True, "exceptions": list(exceptions)}
+    checkers["protocol"] = {"valid": not errors, "errors": list(errors)}
+    return checkers
+
+
+def all_valid(checkers):
+    return all(c.get("valid") is True for c in checkers.values())
+
+
+def summary(workload, checkers):
+    """The workload's summary_fields, taken from its checker's result."""
+    result = checkers["workload"]
+    return {key: result.get(key) for key in workload.summary_fields}
+
+
+def workload_errors(result):
+    """Up to 10 one-line reasons an invalid workload result gives."""
+    if result.get("valid") is True:
+        return []
+    errs = result.get("errors") or result.get("error") or []
+    if isinstance(errs, str):
+        errs = [errs]
+    return [e if isinstance(e, str) else json.dumps(e) for e in list(errs)[:10]] or ["invalid"]
