@@ -191,7 +191,7 @@ def _availability(text):
 
 
 def _models(text):
-    from sim.workloads.txn_rw_register import KNOWN_MODELS
+    from sim.elle.models import KNOWN_MODELS
     models = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in models if m not in CONSISTENCY_MODELS and m not in KNOWN_MODELS]
     if bad or not models:

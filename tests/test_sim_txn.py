@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.checkers import rw_register
+from sim.elle import cycles
+from sim.elle.graph import REALTIME, RW, WW, Graph, order_edges
 from sim.history import History as Paired
 from sim.workloads import txn_rw_register as txn
 
@@ -85,7 +88,7 @@ def check(history, models=("read-committed",), finals=None):
     extra = None
     if finals is not None:
         extra = {"final": {node: sorted(state.items()) for node, state in finals.items()}}
-    return txn.check_history(Paired(history.ops), list(models), extra)
+    return rw_register.check(Paired(history.ops), list(models), extra)
 
 
 def test_a_serial_history_is_valid_under_every_model():
@@ -279,18 +282,18 @@ def test_realtime_edges_are_a_transitive_reduction():
     h = History()
     for v in range(10):
         h.txn([["w", v, 1]], process=v % 2)
-    graph = txn.Graph()
-    txn.add_order_edges(graph, Paired(h.ops), {op["index"] for op in h.ops}, txn.REALTIME)
+    graph = Graph()
+    order_edges(graph, Paired(h.ops), {op["index"] for op in h.ops}, REALTIME)
     assert sum(len(out) for out in graph.out.values()) == 9
 
 
 def test_a_walk_through_a_txn_twice_is_cut_to_a_simple_cycle():
-    rw, ww = txn.RW, txn.WW
+    rw, ww = RW, WW
     walk = [(1, 2, rw), (2, 1, ww), (1, 3, ww), (3, 4, rw), (4, 1, ww)]
-    assert txn.simple_cycle(walk) == [(1, 2, rw), (2, 1, ww)]
-    assert txn.classify([rw, ww, txn.REALTIME]) == "G-single-realtime"
-    assert txn.classify([rw, rw, ww]) == "G2-item"
-    assert txn.classify([rw, ww, rw, ww]) == "G-nonadjacent"
+    assert cycles.simple_cycle(walk) == [(1, 2, rw), (2, 1, ww)]
+    assert cycles.classify([rw, ww, REALTIME]) == "G-single-realtime"
+    assert cycles.classify([rw, rw, ww]) == "G2-item"
+    assert cycles.classify([rw, ww, rw, ww]) == "G-nonadjacent"
 
 
 def test_models_this_checker_cannot_fully_see_are_not_claimed():
