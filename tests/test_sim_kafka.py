@@ -15,7 +15,8 @@ import pytest
 from sim.workloads.base import ClientError, Timeout
 from sim.checkers.kafka import check as check_kafka
 from sim.history import History as Paired
-from sim.workloads.kafka import KafkaWorkload, KeyStream
+from sim.workloads.kafka import KafkaWorkload
+from sim.workloads.keypool import KeyPool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,12 +28,12 @@ def workload(concurrency=2, seed=3):
 
 
 def test_key_stream_gives_each_key_messages_1_to_16_then_a_fresh_key():
-    stream = KeyStream(random.Random(1))
+    stream = KeyPool(random.Random(1))
     sent = {}
     for _ in range(5000):
-        mop = stream.draw()
-        if mop[0] == "send":
-            sent.setdefault(mop[1], []).append(mop[2])
+        f, key, msg = stream.mop()
+        if f == "w":
+            sent.setdefault(key, []).append(msg)
     assert all(msgs == list(range(1, len(msgs) + 1)) and len(msgs) <= 16 for msgs in sent.values())
     assert sum(len(m) == 16 for m in sent.values()) >= 100
     assert len(stream.active) == 10

@@ -11,9 +11,9 @@ fresh one under a new process. Any error or timeout inside an operation makes it
 Maelstrom kafka client does not sort errors into definite and indefinite).
 
 Generator (Jepsen's kafka workload over Elle's list-append generator, as Maelstrom runs it):
-single-micro-op transactions, half polls and half sends, over 10 active integer keys drawn
-exponentially (base 2); each key takes the messages 1, 2, ... 32 and is then retired for a
-fresh key. With probability 1/64 an `assign` of the next operation's key is issued instead
+single-micro-op transactions from the shared key pool (sim.workloads.keypool, Elle's
+wr-txns: 10 keys, each taking the messages 1..16 before a fresh key replaces it), a read
+becoming a poll and a write a send. With probability 1/64 an `assign` of the next operation's key is issued instead
 (a third of those also take every key that has sends not yet polled). Independently, one
 `crash` every 30/concurrency seconds on average (the first right at the start). Keys and
 messages go over the wire and into the history as strings and ints.
@@ -21,22 +21,19 @@ messages go over the wire and into the history as strings and ints.
 Final phase (per worker, after the recovery wait): crash, assign every key seen so far from
 offset 0, then poll until this worker has read up to the highest offset known for every key
 when the phase began (at most 10 s or 50 polls; polls after the first wait 0-0.4 s). The core
-asks for final ops up front, so those polls are one op whose value holds every poll's
-messages in order (a correct node needs a single poll, as in Maelstrom).
+asks for final ops one at a time, so each poll is its own op and the generator sees its
+result before deciding to poll again.
 
 Checker: sim.checkers.kafka (jepsen.tests.kafka's).
 """
 
-import math
 import time
 
 from sim.checkers import kafka as kafka_checker
 from sim.schema import MapOf
 from sim.workloads.base import ClientError, Workload
+from sim.workloads.keypool import KEY_COUNT, MAX_WRITES_PER_KEY, KeyPool
 
-KEY_COUNT = 10
-KEY_DIST_BASE = 2
-MAX_WRITES_PER_KEY = 16   # Maelstrom's --max-writes-per-key default, passed to Elle's stream
 SUB_P = 1 / 64
 CRASH_CLIENT_INTERVAL = 30.0
 FINAL_TIME_LIMIT = 10.0
@@ -50,38 +47,6 @@ LIST_COMMITTED_OK = {"offsets": MapOf(int)}
 
 
 # --- generator ---------------------------------------------------------------------------
-
-class KeyStream:
-    """Elle's list-append transaction stream with one micro-op per transaction."""
-
-    def __init__(self, rng, key_count=KEY_COUNT, base=KEY_DIST_BASE,
-                 max_writes=MAX_WRITES_PER_KEY):
-        self.rng = rng
-        self.base = base
-        self.max_writes = max_writes
-        self.active = list(range(key_count))
-        self.scale = (base ** key_count - 1) * base / (base - 1)
-        self.next_value = {}
-
-    def _key_index(self):
-        x = self.rng.random() * self.scale + self.base
-        return min(int(math.floor(math.log(x) / math.log(self.base) - 1)), len(self.active) - 1)
-
-    def draw(self):
-        """("poll", key) or ("send", key, msg); a key past its last message is replaced."""
-        while True:
-            write = self.rng.random() < 0.5
-            i = self._key_index()
-            key = self.active[i]
-            if not write:
-                return ("poll", key)
-            value = self.next_value.get(key, 1)
-            if value > self.max_writes:
-                self.active[i] = max(self.active) + 1
-                continue
-            self.next_value[key] = value + 1
-            return ("send", key, value)
-
 
 def max_offsets(f, value, sends=True, polls=True):
     """{key: highest offset} a completed send/poll value shows (Jepsen's op->max-offsets)."""
@@ -112,7 +77,7 @@ class KafkaWorkload(Workload):
 
     def __init__(self, opts, rng):
         super().__init__(opts, rng)
-        self.keys = KeyStream(
+        self.pool = KeyPool(
             rng, key_count=getattr(opts, "key_count", None) or KEY_COUNT,
             max_writes=getattr(opts, "max_writes_per_key", None) or MAX_WRITES_PER_KEY)
         self.pending = None
@@ -132,12 +97,13 @@ class KafkaWorkload(Workload):
             self.next_crash = max(self.next_crash, now) + self.rng.uniform(0, 2 * self.crash_dt)
             return {"f": "crash", "value": None}
         if self.pending is None:
-            self.pending = self.keys.draw()
+            self.pending = self.pool.mop()
+        f, key, msg = self.pending
         if self.rng.random() < SUB_P:
-            return {"f": "assign", "value": self._assign_keys(str(self.pending[1]))}
-        mop, self.pending = self.pending, None
-        if mop[0] == "send":
-            return {"f": "send", "value": [["send", str(mop[1]), mop[2]]]}
+            return {"f": "assign", "value": self._assign_keys(str(key))}
+        self.pending = None
+        if f == "w":
+            return {"f": "send", "value": [["send", str(key), msg]]}
         return {"f": "poll", "value": [["poll"]]}
 
     def _assign_keys(self, key):

@@ -3,11 +3,9 @@
 Client: `txn {txn: [[f, k, v], ...]}` -> `txn_ok {txn}` with reads filled in (ints or null).
 The client is reusable after an info (no reopen), and no op is idempotent.
 
-Generator (Elle's wr-txns, as Maelstrom configures it): 1..4 micro-ops per transaction, each
-a read or a write with equal odds, over a pool of 10 active keys (0..9 at first) picked with
-an exponential distribution (base 2: each key is twice as likely as the one before it). Writes
-to a key carry 1, 2, 3, ... so they are unique per key; a key that would get its 17th write is
-retired and replaced by a fresh key (the largest active key + 1). No final phase.
+Generator (Elle's wr-txns, as Maelstrom configures it): 1..4 micro-ops per transaction
+(--max-txn-length) from the shared key pool (sim.workloads.keypool: 10 keys, 16 writes per
+key). No final phase.
 
 Probe (simulator-only): after the run, every key is read on every node until the nodes agree
 (or 5 s pass); the final state is the checker's last source of version order.
@@ -21,50 +19,13 @@ import time
 from sim.checkers import rw_register
 from sim.schema import Nullable
 from sim.workloads.base import ClientError, SchemaError, Workload
+from sim.workloads.keypool import KEY_COUNT, MAX_WRITES_PER_KEY, KeyPool
 
+MAX_TXN_LENGTH = 4
 TXN_OK = {"txn": [(str, int, Nullable(int))]}
 PROBE_WAIT = 5.0  # seconds the probe waits for nodes to agree on the final state
 PROBE_CHUNK = 4
 PROBE_TIMEOUT = 1.0  # seconds per probe read
-
-# --- generator ----------------------------------------------------------------------------
-
-class TxnGenerator:
-    """Elle's wr-txns: random read/write transactions over a rotating pool of keys."""
-
-    def __init__(self, rng, key_count=10, min_length=1, max_length=4, max_writes=16):
-        self.rng = rng
-        self.key_count = key_count
-        self.min_length = min_length
-        self.max_length = max_length
-        self.max_writes = max_writes
-        self.active = list(range(key_count))
-        self.next_value = {}
-        self.scale = (2 ** key_count - 1) * 2  # maps a uniform draw onto log2 buckets
-
-    def pick_key(self):
-        """Key i of the pool is twice as likely as key i-1."""
-        draw = self.rng.random() * self.scale + 2
-        index = min(int(draw).bit_length() - 2, self.key_count - 1)
-        return self.active[index]
-
-    def next_txn(self):
-        length = self.rng.randint(self.min_length, self.max_length)
-        txn = []
-        while len(txn) < length:
-            f = self.rng.choice(("r", "w"))
-            k = self.pick_key()
-            if f == "r":
-                txn.append(["r", k, None])
-                continue
-            v = self.next_value.get(k, 1)
-            if v > self.max_writes:
-                self.active[self.active.index(k)] = max(self.active) + 1
-                continue
-            self.next_value[k] = v + 1
-            txn.append(["w", k, v])
-        return txn
-
 
 # --- workload -----------------------------------------------------------------------------
 
@@ -75,15 +36,15 @@ class TxnRwRegister(Workload):
 
     def __init__(self, opts, rng):
         super().__init__(opts, rng)
-        self.gen = TxnGenerator(
+        self.pool = KeyPool(
             rng,
-            key_count=getattr(opts, "key_count", None) or 10,
-            max_length=getattr(opts, "max_txn_length", None) or 4,
-            max_writes=getattr(opts, "max_writes_per_key", None) or 16)
+            key_count=getattr(opts, "key_count", None) or KEY_COUNT,
+            max_writes=getattr(opts, "max_writes_per_key", None) or MAX_WRITES_PER_KEY)
+        self.max_length = getattr(opts, "max_txn_length", None) or MAX_TXN_LENGTH
         self.keys = set()
 
     def next_op(self, process, now):
-        txn = self.gen.next_txn()
+        txn = self.pool.txn(1, self.max_length)
         self.keys.update(k for _, k, _ in txn)
         return {"f": "txn", "value": txn}
 
