@@ -25,7 +25,7 @@ def check_all(workload, history, opts, net=None, probe=None, exceptions=(), erro
     except Exception as e:
         checkers["workload"] = {"valid": False,
                                 "error": f"checker crashed: {type(e).__name__}: {e}"}
-    checkers["exceptions"] = {"valid": True, "exceptions": list(exceptions)}
+    checkers["exceptions"] = stats.exceptions_check(exceptions)
     checkers["protocol"] = {"valid": not errors, "errors": list(errors)}
     return checkers
 

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sim import runner
+from sim.cli import parse_args
+from sim.workloads.unique_ids import UniqueIds
+
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = Path(__file__).resolve().parent.parent / "sim" / "calibration"
 
@@ -98,6 +102,30 @@ def test_duplicate_ids_are_invalid(tmp_path):
     code, res, _ = run_sim(tmp_path, "unique-ids", broken("ids_duplicates.py"), "--node-count",
                            "2", "--time-limit", "1", "--rate", "50")
     assert code == 1 and res["checkers"]["workload"]["duplicated_count"] > 0
+
+
+def test_a_workload_bug_that_turns_ops_into_info_makes_the_run_invalid(tmp_path, monkeypatch):
+    # Without availability demands, info ops alone pass every other checker: only the
+    # exceptions checker can tell a workload bug from a slow node.
+    class Buggy(UniqueIds):
+        async def invoke(self, client, op, process):
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls % 3 == 0:
+                raise KeyError("id")
+            return await super().invoke(client, op, process)
+
+    monkeypatch.setattr(runner, "load", lambda name: Buggy)
+    opts = parse_args(["-w", "unique-ids", "--bin", str(nodes("ids_plain.py")), "--node-count",
+                       "1", "--time-limit", "1", "--rate", "30", "--store", str(tmp_path),
+                       "--no-progress", "--seed", "7"])
+    assert runner.run(opts) == 1
+    res = json.loads((tmp_path / "latest" / "results.json").read_text())
+    checkers = res["checkers"]
+    assert checkers["exceptions"]["valid"] is False
+    assert "KeyError" in checkers["exceptions"]["exceptions"][0]
+    assert checkers["stats"]["info_count"] > 0
+    assert all(checkers[c]["valid"] for c in ("stats", "availability", "workload", "protocol"))
+    assert res["valid"] is False
 
 
 # --- g-counter ---------------------------------------------------------------------------

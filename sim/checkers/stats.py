@@ -1,4 +1,4 @@
-"""Checkers every workload gets: stats, availability, net; and op latencies.
+"""Checkers every workload gets: stats, availability, net, exceptions; and op latencies.
 
 - stats (Jepsen's): client-op completions counted overall and by f; an f is valid when it has
   at least one ok; the whole is valid when every f is (fs in `exempt`, e.g. kafka's crash,
@@ -7,6 +7,8 @@
   demands 1.0, a number demands at least that, no flag demands nothing.
 - net (Maelstrom's net checker): send/recv/msg counts for all, clients, servers, and
   msgs-per-op = messages / invoked client ops (final ops included, nemesis excluded).
+- exceptions: invalid when workload code raised during the run (the core records the op as
+  info and goes on), so a workload bug cannot pass for a run with a few indeterminate ops.
 All take a paired history (sim.history.History).
 """
 
@@ -67,3 +69,6 @@ def net_check(snapshot, history):
         result[group] = g
     return result
 
+
+def exceptions_check(exceptions):
+    return {"valid": not exceptions, "exceptions": list(exceptions)}
