@@ -5,6 +5,7 @@ import asyncio
 import random
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from sim.checkers.counter import acceptable_ranges
 from sim.cli import UsageError, parse_args
 from sim.history import History
 from sim.nemesis import grudge_for
+from sim.runner import Run
 from sim.net import LatencyModel, Net, NetError
 from sim.services import LinKV, LinTSO, LwwKV, SeqKV
+from sim.workloads.base import ClientError, Timeout, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -287,6 +290,26 @@ def test_g_counter_acceptable_sums_allow_any_subset_of_indeterminate_adds():
     assert acceptable_ranges(10, []) == [[10, 10]]
     assert acceptable_ranges(10, [2, 3]) == [[10, 10], [12, 13], [15, 15]]
     assert acceptable_ranges(10, [1, 1, 0]) == [[10, 12]]
+
+
+def test_only_maelstroms_registered_definite_codes_make_an_op_fail():
+    class Raises(Workload):
+        idempotent = frozenset({"read"})
+
+        async def invoke(self, client, op, process):
+            raise ClientError(op["value"], "no")
+
+    run = types.SimpleNamespace(workload=Raises(None, None), exceptions=[])
+
+    def outcome(code, f="write"):
+        done = asyncio.run(Run.invoke(run, None, {"f": f, "value": code}, 0))
+        return done["type"]
+
+    definite = {1, 10, 11, 12, 14, 20, 21, 22, 30}
+    assert {c for c in range(1100) if outcome(c) == "fail"} == definite
+    assert {outcome(c) for c in set(range(1100)) - definite} == {"info"}
+    assert outcome(0, "read") == outcome(5, "read") == "fail"      # idempotent: never info
+    assert not Timeout().definite and run.exceptions == []
 
 
 # --- command line ------------------------------------------------------------------------

@@ -61,6 +61,11 @@ Client (provided by the core, bound to one node, one request at a time):
 """
 
 
+# Maelstrom's error registry: only these codes promise the operation did not happen. Every
+# other code (0 timeout, 13 crash, unregistered ones, 1000 and up) is indefinite.
+DEFINITE_CODES = frozenset({1, 10, 11, 12, 14, 20, 21, 22, 30})
+
+
 class ClientError(Exception):
     """An error reply from a node: {"type": "error", "code", "text"}."""
 
@@ -71,7 +76,7 @@ class ClientError(Exception):
 
     @property
     def definite(self):
-        return self.code not in (0, 13) and self.code < 1000
+        return self.code in DEFINITE_CODES
 
 
 class Timeout(ClientError):
