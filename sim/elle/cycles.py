@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 from sim.elle.graph import PROCESS, REALTIME, RW, WR, WW
 from sim.elle.models import CYCLE_SPECS
 
+
 def sccs(nodes, succ):
     """Strongly connected components (iterative Tarjan); only those with 2+ members."""
     index, low, on_stack, stack, out = {}, {}, set(), [], []

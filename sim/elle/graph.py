@@ -15,7 +15,7 @@ KIND_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realt
 
 class Versions:
     """What a datatype's inference proved of each key's version order, and who installed and
-    who observed each version; filled in with wrote, read and follow."""
+    who observed each version; filled in with add_write, add_read and follow."""
 
     def __init__(self):
         self.writer = {}                   # (k, v) -> committed txn that installed v of k
