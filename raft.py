@@ -44,9 +44,12 @@ not logged; a node that rejects a read may say 11, since a read changes nothing.
 
 Timing (`Timing`, seconds). Election timeouts are drawn from [0.4, 0.8); a
 leader sends a heartbeat after 0.1 s of silence towards a follower. A cut-off
-leader is replaced within ~election_max (< 1 s): the first follower whose timer
-fires after the lease guard below wins the pre-vote and the vote, one round
-trip each. 0.4 s is four heartbeats, enough slack for a loaded machine.
+leader is replaced within election_max (< 1 s) plus two round trips: every
+survivor last heard it before the cut, so a timer firing at t wins the
+pre-vote once the other voters' guards (below) have run out by t; a timer that
+fires too early loses, but then the survivor it asked heard the leader later,
+so (on three nodes) that one's timer, <= election_max after the cut, fires
+after every guard and wins. 0.4 s is four heartbeats: slack for a loaded box.
 
 Elections (Raft section 5.2, 5.4) with two additions from the Raft thesis
 (section 6 and 9.6): pre-vote - a node whose timer fires first asks whether it
@@ -107,15 +110,26 @@ as etcd's ReadIndex) and answers when they do, or rejects after `read_wait`.
 A follower forwards reads to the leader, which answers the client directly: one
 server message per read.
 
-Messages per op, lin-kv, 3 nodes, --rate 30 (half reads, half writes/cas; a
-third of the clients at the leader): a read costs 0 at the leader and 1 (the
-forward) at a follower; a write costs an append and its ack at the leader, one
-more (the forward) at a follower. That is (0 + 2*1)/3 = 0.67 per read and
-(2 + 2*3)/3 = 2.67 per write: 1.67 per op. Heartbeats and their acks fill only
-the gaps (>= 0.1 s) in each follower's traffic: bench/bench_raft.py measures the
-total on this core with the run's workload shape, partitions included (see the
-design note in the report / README); the target is 2.5. Elections cost two
-rounds of n - 1 messages.
+One-way cuts (`Links`). Jepsen's majorities-ring nemesis on three nodes leaves
+only a->b->c->a: no pair talks both ways, so plain Raft elects nobody for the
+whole partition. Every message carries the peers its sender heard from lately;
+a node told by a peer that its messages are not arriving sends them through
+the third node instead (a raft_relay, passed on once). That costs only a field
+while links are symmetric, and two messages per relayed message during a ring.
+
+Messages per op, lin-kv, 3 nodes, --rate 30 (half reads, half writes/cas, a
+third of the clients at the leader). A read costs 0 at the leader and 1 (the
+forward) at a follower; a write costs an append and its ack at the leader, plus
+the forward at a follower: (0 + 2*1)/3 = 0.67 per read, (2 + 2*3)/3 = 2.67 per
+write, 1.67 per op. Per second that is 20 forwards + 15 appends + 15 acks; on
+top come heartbeats in the gaps (> 0.1 s) of each follower's traffic (about 8/s,
+the eager appends alternate between the followers) and an ack per follower
+every ~0.2 s of ack silence: about 60/s, 2.0 per op, against the target of 2.5.
+Measured on this core by bench/bench_raft.py (fake clock, 1 ms mean delay, the
+workload and nemesis shape of the real run, 10 seeds): 2.10 median (1.91-2.35)
+with partitions, 2.12 without; relaying during rings is included. Heartbeat
+0.15 s / ack_every 0.2 s would give ~1.8, at a thinner margin for a loaded
+machine. Elections cost two rounds of n - 1 messages.
 
 Not here: snapshots and log compaction (a 60 s run keeps its log in memory:
 tens of thousands of entries at most), membership changes, persistence (no
@@ -127,7 +141,8 @@ from collections import deque, namedtuple
 from dataclasses import dataclass, field
 
 FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER = "follower", "pre-candidate", "candidate", "leader"
-MESSAGE_TYPES = ("raft_vote", "raft_vote_res", "raft_append", "raft_append_res", "raft_forward")
+MESSAGE_TYPES = ("raft_vote", "raft_vote_res", "raft_append", "raft_append_res", "raft_forward",
+                 "raft_relay")
 
 Entry = namedtuple("Entry", "term id command")   # id None: a new leader's no-op
 Applied = namedtuple("Applied", "index id command owned")
@@ -148,6 +163,7 @@ class Timing:
     quorum_silence: float = 0.3   # leader: no quorum ack this long -> reject
     lease_margin: float = 0.05
     read_wait: float = 0.3        # a read the leader cannot serve by then: rejected
+    link_window: float = 0.3      # a peer unheard this long does not hear us (Links)
     max_entries: int = 1000       # per AppendEntries
 
 
@@ -163,6 +179,60 @@ class Ready:
         return bool(self.messages or self.applied or self.reads or self.rejected)
 
 
+class Links:
+    """Which one-way links work, and a detour around those that do not.
+
+    Jepsen's majorities-ring nemesis cuts links one way: on three nodes only
+    a->b, b->c and c->a may remain, so no two nodes can talk both ways and no
+    quorum forms without help. Every message therefore carries `hears`: the
+    peers this node received a direct message from within `window`. A fresh
+    report (received within `window`, directly or relayed) from a peer that
+    omits us means our messages to it are lost; they then go, wrapped in a
+    raft_relay, through another peer that it hears and that does not report
+    losing us. The relay passes a message on once and never relays it again.
+    A detour would hide a healed link for good (the peer never hears us, so
+    never reports us), so every `2 * window` one message that may be lost
+    (anything but a forward, which carries client commands) goes direct as a
+    probe. Without news (a peer silent or cut off both ways) messages go
+    direct: this costs nothing but the field unless a link is cut one way.
+    """
+
+    def __init__(self, node_id, peers, window):
+        self.id, self.window = node_id, window
+        self.heard = dict.fromkeys(peers, NEVER)    # peer -> last direct message
+        self.reports = {}                           # peer -> (time, peers it hears)
+        self.probed = dict.fromkeys(peers, NEVER)   # peer -> last direct probe
+
+    def hears(self, now):
+        return [p for p, t in self.heard.items() if now < t + self.window]
+
+    def note(self, src, body, now, direct=True):
+        if direct and src in self.heard:
+            self.heard[src] = now
+        if "hears" in body:
+            self.reports[src] = (now, set(body["hears"]))
+
+    def loses(self, peer, now):
+        """True when `peer` recently said it does not hear this node."""
+        when, hears = self.reports.get(peer, (NEVER, ()))
+        return now < when + self.window and self.id not in hears
+
+    def envelope(self, dest, body, now):
+        """The (next hop, body) that carries `body` to `dest`."""
+        body = {**body, "hears": self.hears(now)}
+        if not self.loses(dest, now):
+            return dest, body
+        if body["type"] != "raft_forward" and now >= self.probed[dest] + 2 * self.window:
+            self.probed[dest] = now
+            return dest, body
+        _, dest_hears = self.reports[dest]
+        relays = [p for p in sorted(dest_hears) if p in self.heard and not self.loses(p, now)]
+        if not relays:
+            return dest, body
+        return relays[0], {"type": "raft_relay", "to": dest, "from": self.id, "body": body,
+                           "hears": body["hears"]}
+
+
 class Raft:
     """One node's Raft state machine; see the module docstring."""
 
@@ -172,6 +242,7 @@ class Raft:
         self.quorum = (len(self.peers) + 1) // 2 + 1
         self.timing = timing or Timing()
         self.rng = random.Random(node_id if seed is None else seed)
+        self.links = Links(node_id, self.peers, self.timing.link_window)
         self.now = now
         self.term = 0
         self.voted_for = None
@@ -254,6 +325,14 @@ class Raft:
     def receive(self, src, body, now):
         """A message from another node (a body of one of MESSAGE_TYPES)."""
         self._clock(now)
+        self.links.note(src, body, self.now)
+        if body.get("type") == "raft_relay":
+            if body["to"] != self.id:           # pass it on, once
+                self._ready.messages.append(
+                    (body["to"], {**body, "hears": self.links.hears(self.now)}))
+                return
+            src, body = body["from"], body["body"]
+            self.links.note(src, body, self.now, direct=False)
         kind = body.get("type")
         handler = self._HANDLERS.get(kind)
         if handler is None:
@@ -271,7 +350,7 @@ class Raft:
         return kind != "raft_vote" or not (body["pre"] or self._guarded())
 
     def _send(self, dest, body):
-        self._ready.messages.append((dest, body))
+        self._ready.messages.append(self.links.envelope(dest, body, self.now))
 
     # -- client commands and reads ------------------------------------------
 

@@ -4,7 +4,7 @@ re-election, a quiet heal, batching, forwarding, reads, and random partitions.
 Every time below is simulated time: nothing here depends on the machine's speed."""
 import pytest
 
-from raft import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Entry, Raft, Timing
+from raft import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Entry, Links, Raft, Timing
 from raft_cluster import Cluster
 
 T = Timing()
@@ -459,6 +459,79 @@ def test_a_read_renews_a_lapsed_lease_with_one_round_of_acks():
     assert {dest for dest, body in asks if body["ack"]} == {"n2", "n3"}
     ack(raft, "n3", match=1, now=1.36)
     assert raft.take_ready().reads == [{"op": "r"}]
+
+
+# -- one-way cuts ---------------------------------------------------------------------------
+
+def test_links_go_direct_until_a_peer_reports_losing_us():
+    links = Links("n1", ["n2", "n3"], window=0.3)
+    links.note("n3", {"type": "x", "hears": ["n1", "n2"]}, now=1.0)
+    assert links.envelope("n2", {"type": "x"}, 1.0) == ("n2", {"type": "x", "hears": ["n3"]})
+    links.note("n2", {"type": "x", "hears": ["n3"]}, now=1.0)     # n2 does not hear n1
+    hop, body = links.envelope("n2", {"type": "x"}, 1.0)
+    assert hop == "n2"                                          # the first is a probe
+    hop, body = links.envelope("n2", {"type": "x"}, 1.1)
+    assert hop == "n3" and body["type"] == "raft_relay" and body["to"] == "n2"
+    assert body["body"] == {"type": "x", "hears": ["n2", "n3"]}
+    assert links.envelope("n2", {"type": "raft_forward"}, 1.1)[0] == "n3"
+    links.note("n2", {"type": "x", "hears": ["n3"]}, now=1.5)     # still true
+    assert links.envelope("n2", {"type": "raft_forward"}, 1.6)[0] == "n3"   # never probes
+    assert links.envelope("n2", {"type": "x"}, 1.6)[0] == "n2"    # the next probe
+    assert links.envelope("n2", {"type": "x"}, 1.7)[0] == "n3"
+    assert links.envelope("n2", {"type": "x"}, 1.8)[0] == "n2"    # the news is stale
+
+
+def test_a_relay_passes_a_message_on_once_and_the_target_reads_the_origin():
+    relay, target = Raft("n3", THREE), Raft("n2", THREE)
+    wrapped = {"type": "raft_relay", "to": "n2", "from": "n1", "hears": [],
+               "body": {"type": "raft_vote", "pre": True, "term": 1, "last_index": 0,
+                        "last_term": 0, "hears": []}}
+    relay.receive("n1", wrapped, 1.0)
+    [(dest, passed)] = relay.take_ready().messages
+    assert dest == "n2" and passed["body"] == wrapped["body"]
+    target.receive("n3", passed, 1.0)
+    [(dest, answer)] = target.take_ready().messages
+    assert answer["type"] == "raft_vote_res" and answer["granted"]
+    assert dest in ("n1", "n3")                      # to n1, directly or around
+
+
+def ring(cluster):
+    """Jepsen's majorities-ring on three nodes: messages flow only n0->n1->n2->n0."""
+    cluster.heal()
+    a, b, c = cluster.ids
+    cluster.blocked |= {(b, a), (c, b), (a, c)}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_one_way_ring_still_elects_and_serves(seed):
+    cluster = Cluster(3, seed=seed)
+    ring(cluster)
+    cluster.wait_for_leader()
+    cluster.run_for(1.0)
+    ops = [cluster.write(i) for i in cluster.ids] + [cluster.read(i) for i in cluster.ids]
+    cluster.run_for(0.2)
+    assert all(cluster.ops[o].status == "ok" for o in ops)
+    assert cluster.messages("raft_relay")
+    cluster.heal()
+    cluster.run_for(2.0)
+    since = cluster.now
+    cluster.run_for(1.0)
+    assert not cluster.messages("raft_relay", since=since)     # direct again after healing
+    cluster.check_all()
+
+
+def test_a_leader_keeps_serving_when_a_ring_starts():
+    cluster = settled(seed=3)
+    ring(cluster)
+    cluster.run_for(2.0)
+    leader = cluster.wait_for_leader()
+    ops = [cluster.write(i) for i in cluster.ids]
+    cluster.run_for(0.2)
+    assert all(cluster.ops[o].status == "ok" for o in ops)
+    cluster.heal()
+    cluster.run_for(1.0)
+    assert cluster.leader() == leader
+    cluster.check_all()
 
 
 # -- random partitions --------------------------------------------------------------------
