@@ -497,6 +497,7 @@ class Raft:
         self._repair = set()            # followers to send to at their next batch slot
         self._appended_at = deque()     # (index, time) of this leader's uncommitted entries
         self._reads = deque()           # (read index, deadline, request)
+        self._lease_asked = NEVER       # when reads last asked for a lease renewal
 
     # -- leader: replication, commit, reads ---------------------------------
 
@@ -592,7 +593,8 @@ class Raft:
             self._ready.reads.append(reads.popleft()[2])
         while reads and reads[0][1] <= self.now:
             self._ready.rejected.append(reads.popleft()[2])
-        if reads and not lease:
+        if reads and not lease and self.now >= self._lease_asked + self.timing.broaden_after:
+            self._lease_asked = self.now
             self._repair.update(self.peers)     # ask everyone to ack: renew the lease
 
     # -- follower: appending ----------------------------------------------------
