@@ -403,6 +403,29 @@ def test_a_logged_command_is_never_rejected():
     assert all(w not in s for s in cluster.states.values())
 
 
+@pytest.mark.parametrize("replicated", [False, True])
+def test_a_forwarded_command_whose_leader_is_cut_off_applies_once_or_never(replicated):
+    cluster = settled()
+    leader = cluster.leader()
+    origin, other = [i for i in cluster.ids if i != leader]
+    cluster.blocked.add((leader, origin))           # the forward arrives; nothing returns
+    if not replicated:
+        cluster.blocked.add((leader, other))
+    w = cluster.write(origin)
+    cluster.run_for(T.broaden_after * 2)           # long enough to reach `other`, if open
+    cluster.isolate(leader)
+    new = new_leader(cluster, leader)
+    cluster.run_for(0.5)
+    cluster.heal()
+    cluster.run_for(1.0)
+    assert cluster.ops[w].status in (None, "ok")    # never a definite refusal
+    applied = [w in s for s in cluster.states.values()]
+    assert applied == [replicated] * 3
+    assert cluster.ops[w].answered_by == ([leader] if replicated else [])
+    assert cluster.leader() == new
+    cluster.check_all()
+
+
 def test_a_leader_with_a_lease_reads_without_messages():
     cluster = settled()
     leader = cluster.leader()
