@@ -59,16 +59,29 @@ def header(results):
             f'<p class="cmd"><code>{esc(command(results))}</code></p></header>')
 
 
+# (flag, option, value left out of the command line)
+FLAGS = (("--node-count", "node_count", None), ("--time-limit", "time_limit", None),
+         ("--rate", "rate", None), ("--concurrency", "concurrency", None),
+         ("--latency", "latency", 0), ("--latency-dist", "latency_dist", "constant"),
+         ("--topology", "topology", "grid"), ("--nemesis", "nemesis", []),
+         ("--nemesis-interval", "nemesis_interval", 10), ("--availability", "availability", None),
+         ("--consistency-models", "consistency_models", ["strict-serializable"]),
+         ("--seed", "seed", None))
+
+
 def command(results):
+    """The command line that repeats the run (the options that differ from the defaults)."""
     o = results.get("opts") or {}
     parts = ["python3 -m sim test", "-w", str(results.get("workload")), "--bin", str(o.get("bin"))]
-    for flag, key in (("--node-count", "node_count"), ("--time-limit", "time_limit"),
-                      ("--rate", "rate"), ("--concurrency", "concurrency"),
-                      ("--latency", "latency"), ("--seed", "seed")):
-        if o.get(key) is not None:
-            parts += [flag, f"{o[key]:g}" if isinstance(o[key], float) else str(o[key])]
-    if o.get("nemesis"):
-        parts += ["--nemesis", ",".join(o["nemesis"])]
+    for flag, key, default in FLAGS:
+        value = o.get(key)
+        if value is None or value == default:
+            continue
+        if flag == "--nemesis-interval" and not o.get("nemesis"):
+            continue
+        if isinstance(value, list):
+            value = ",".join(map(str, value))
+        parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     return " ".join(parts)
 
 
@@ -307,8 +320,8 @@ def render(results, history, journal=None):
     plots = [timeplots.latency_chart(ops, span, parts, marks, flagged),
              timeplots.throughput_chart(ops, span, parts, marks),
              timeplots.traffic_chart(journal, span, parts, marks)]
-    body = [header(results), nav(errors_html, journal), checkers_table(results),
-            net_table(results), errors_html,
+    body = [header(results), nav(errors_html, journal),
+            f'<div class="pair">{checkers_table(results)}{net_table(results)}</div>', errors_html,
             '<section id="time"><h2>Over time</h2>' + "".join(plots) + "</section>",
             *panels.panels(workload, ops, span, parts, marks),
             messages_section(windows, parts), counts_section(journal), files_section()]
@@ -362,6 +375,9 @@ padding:8px;font-size:12px}
 code{font-size:12px;word-break:break-all}
 tr:target{background:#fff3b0;box-shadow:0 0 0 2px #f0b429 inset}
 .row{display:flex;gap:28px;align-items:flex-start;flex-wrap:wrap}
+.pair{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:14px;margin:14px 0}
+.pair section{margin:0}
+.checkers td:last-child{word-break:break-word}
 svg text{font:11px Helvetica,Arial,sans-serif;fill:#374151}
 svg.defs{position:absolute}
 svg.chart{display:block;max-width:100%;height:auto;margin:6px 0 12px}
