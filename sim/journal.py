@@ -65,8 +65,8 @@ class Journal:
             self.windows = [Window(*window)]
             self.tail = None
         self.traffic = {}               # bucket -> [client msgs, server msgs, drops]
-        self.pairs = Counter()
-        self.types = Counter()
+        self.pairs = {}                 # (src, dest) -> messages
+        self.types = {}                 # body type -> messages
         self.frozen = False
         self.last = None
 
@@ -77,8 +77,9 @@ class Journal:
         now = self.clock()
         self.last = now
         kind = body.get("type") if isinstance(body, dict) else None
-        self.types[kind] += 1
-        self.pairs[(_lane(src), _lane(dest))] += 1
+        self.types[kind] = self.types.get(kind, 0) + 1
+        pair = (src, dest)
+        self.pairs[pair] = self.pairs.get(pair, 0) + 1
         self._count(now, 0 if client else 1)
         if kind in SKIPPED_TYPES:
             return None
@@ -94,11 +95,11 @@ class Journal:
         return message
 
     def delivered(self, message):
-        if message is not None and not self.frozen:
+        if not self.frozen:
             message.done = self.clock()
 
     def dropped(self, message):
-        if message is not None and not self.frozen:
+        if not self.frozen:
             message.done = self.clock()
             message.dropped = True
             self._count(message.done, 2)
@@ -133,9 +134,17 @@ class Journal:
             "windows": windows,
             "bucket": BUCKET,
             "traffic": {str(b): row for b, row in sorted(self.traffic.items())},
-            "pairs": [[src, dest, n] for (src, dest), n in sorted(self.pairs.items())],
-            "types": dict(self.types.most_common()),
+            "pairs": [[src, dest, n] for (src, dest), n in sorted(self.lane_pairs().items())],
+            "types": dict(sorted(self.types.items(), key=lambda kv: -kv[1])),
         }
+
+
+    def lane_pairs(self):
+        """Messages per (source, destination) with every client folded into "clients"."""
+        out = Counter()
+        for (src, dest), n in self.pairs.items():
+            out[(_lane(src), _lane(dest))] += n
+        return out
 
 
 def _lane(node_id):

@@ -4,7 +4,6 @@ loads in a real browser (headless Chromium) without errors."""
 
 import asyncio
 import json
-import os
 import random
 import re
 import subprocess

@@ -16,8 +16,8 @@ from sim.viz.svg import VERDICT, esc
 
 DETAILS_CHARS = 20000
 VALUE_CHARS = 240
-MAX_REFS = 200
 MAX_EXAMPLES = 60
+LINKS_PER_EXAMPLE = 8
 
 
 def verdict_of(value):
@@ -44,7 +44,8 @@ def header(results):
     facts = [f"{o.get('node_count', '?')} node(s)", f"{o.get('time_limit', '?')} s",
              f"rate {o.get('rate', '?')}", f"concurrency {o.get('concurrency', '?')}",
              f"latency {o.get('latency', 0)} ms {o.get('latency_dist', '')}".strip(),
-             f"nemesis {', '.join(o.get('nemesis') or []) or 'none'}", f"seed {results.get('seed')}"]
+             f"nemesis {', '.join(o.get('nemesis') or []) or 'none'}",
+             f"seed {results.get('seed')}"]
     if o.get("topology") and results.get("workload") == "broadcast":
         facts.insert(4, f"topology {o['topology']}")
     models = o.get("consistency_models")
@@ -133,7 +134,7 @@ def net_table(results):
                    for g in ("all", "clients", "servers") if isinstance(net.get(g), dict))
     av = results.get("availability") or {}
     lat = results.get("op_latencies") or {}
-    lat_row = " · ".join(f"{QUANT.get(q, q)} {v:g} ms" for q, v in lat.items())
+    lat_row = " · ".join(f"{svg.QUANTILES.get(q, q)} {v:g} ms" for q, v in lat.items())
     extra = []
     if "ok_fraction" in av:
         extra.append(f"Availability: ok-fraction {av['ok_fraction']:.4g} "
@@ -145,9 +146,6 @@ def net_table(results):
             f'</tr>{rows}</table><p>{esc(" ".join(extra))}</p></section>')
 
 
-QUANT = {"0": "min", "0.5": "median", "0.95": "p95", "0.99": "p99", "1": "max"}
-
-
 # --- errors and the ops they point at ---------------------------------------------------------
 
 def op_refs(value):
@@ -156,19 +154,23 @@ def op_refs(value):
                    if isinstance(d.get("index"), int) and "process" in d})
 
 
+ERROR_KEYS = ("errors", "anomalies", "examples")
+
+
 def examples(result):
-    """(group name, example) for each listed example in a checker result that points at ops."""
+    """(group name, example) for each example a checker result lists: a dict in a list that
+    points at ops, or any dict listed under an errors / anomalies / examples key."""
     out = []
 
-    def visit(value, name):
+    def visit(value, name, listed):
         if isinstance(value, dict):
             for k, v in value.items():
-                visit(v, name if k in ("errors", "examples") else k)
+                visit(v, name if k in ERROR_KEYS else k, listed or k in ERROR_KEYS)
         elif isinstance(value, list):
             for item in value:
-                if isinstance(item, dict) and op_refs(item):
+                if isinstance(item, dict) and (listed or op_refs(item)):
                     out.append((name, item))
-    visit(result, "workload")
+    visit(result, "workload", False)
     return out
 
 
@@ -182,9 +184,9 @@ def errors_section(results, by_index, windows):
     items = "".join(f"<li>{esc(t)}</li>" for t in texts[:50])
     rows, refs = [], []
     for name, ex in found[:MAX_EXAMPLES]:
-        idx = op_refs(ex)
+        idx = [i for i in op_refs(ex) if i in by_index][:LINKS_PER_EXAMPLE]
         refs += idx
-        links = " ".join(f'<a href="#op-{i}">op {i}{_at(by_index, i)}</a>' for i in idx[:8])
+        links = " ".join(f'<a href="#op-{i}">op {i}{_at(by_index, i)}</a>' for i in idx) or "-"
         rows.append(f"<tr><th>{esc(name)}</th><td>{links}</td><td>{describe(ex)}</td></tr>")
     more = len(found) - MAX_EXAMPLES
     table = ""
@@ -214,10 +216,8 @@ def _at(by_index, index):
 
 def ops_table(refs, by_index, windows):
     rows = []
-    for i in refs[:MAX_REFS]:
-        e = by_index.get(i)
-        if e is None:
-            continue
+    for i in refs:
+        e = by_index[i]
         t = e.get("time", 0) / 1e9
         where = "".join(f' <a href="#diagram-{k + 1}">diagram {k + 1}</a>'
                         for k, w in enumerate(windows) if w["from"] <= t <= w["to"])
@@ -265,7 +265,9 @@ def counts_section(journal):
     rows = "".join(f"<tr><th>{esc(t)}</th><td>{n}</td></tr>" for t, n in types[:30])
     return (f'<section id="counts"><h2>Message counts</h2><div class="row">'
             f'<table class="grid-table num"><tr><th>type</th><th>sent</th></tr>{rows}</table>'
-            f'{pair_matrix(journal.get("pairs") or [])}</div></section>')
+            f'<figure>{pair_matrix(journal.get("pairs") or [])}<figcaption>Messages sent from '
+            f'each row to each column over the whole test (darker: more; clients as one lane)'
+            f'; hover a cell for its count.</figcaption></figure></div></section>')
 
 
 def pair_matrix(pairs):
@@ -279,8 +281,8 @@ def pair_matrix(pairs):
     at = {name: i for i, name in enumerate(lanes)}
     out = [f'<svg class="matrix" viewBox="0 0 {size_w} {size_h}" width="{size_w}" '
            f'height="{size_h}" xmlns="http://www.w3.org/2000/svg">'
-           f'<text class="xl" x="{left}" y="12" text-anchor="start">to →</text>'
-           f'<text class="xl" x="4" y="{top - 4}" text-anchor="start">from ↓</text>']
+           f'<text class="corner" x="{left}" y="12">to →</text>'
+           f'<text class="corner" x="4" y="{top - 4}">from ↓</text>']
     for name, i in at.items():
         c = left + i * cell + cell / 2
         out.append(f'<text class="ty" x="{left - 4}" y="{top + i * cell + 12}">{esc(name)}</text>'
@@ -421,6 +423,7 @@ font-weight:700}
 .edge text{font-size:10.5px;font-weight:600;text-anchor:middle;paint-order:stroke;stroke:#fff;
 stroke-width:3px}
 ol.steps{font-size:12px;padding-left:22px;margin:4px 0}
-.matrix .tv{text-anchor:start;font-size:10px}.matrix .ty{font-size:10px}
+.matrix .tv,.matrix .corner{text-anchor:start;font-size:10px}.matrix .ty{font-size:10px}
+.matrix .corner{fill:#6b7280}
 footer{color:#6b7280;font-size:12px;margin:18px 4px}
 """

@@ -19,7 +19,6 @@ import math
 from sim.viz import svg, timeplots
 from sim.viz.svg import esc, num
 
-QUANTILE_NAMES = {"0": "min", "0.5": "median", "0.95": "95th", "0.99": "99th", "1": "max"}
 COUNT_KEYS = ("attempt_count", "stable_count", "lost_count", "never_read_count", "stale_count",
               "duplicated_count", "unexpected_count")
 EDGE_COLOURS = {"ww": "#D62728", "wr": "#1F77B4", "rw": "#2CA02C", "process": "#9467BD",
@@ -94,7 +93,7 @@ def quantile_bars(series):
     for i, (name, q, ms, colour) in enumerate(rows):
         y = 14 + 22 * i
         out.append(f'<text class="ty" x="{left - 8}" y="{y + 8}">{esc(name)} '
-                   f'{esc(QUANTILE_NAMES.get(q, q))}</text>'
+                   f'{esc(svg.QUANTILES.get(q, q))}</text>'
                    f'<rect x="{left}" y="{y}" width="{num(max(1, xs(ms) - left))}" height="16" '
                    f'fill="{colour}"><title>{esc(name)} q{esc(q)}: {ms} ms</title></rect>'
                    f'<text class="val" x="{num(xs(ms) + 5)}" y="{y + 12}">{ms} ms</text>')

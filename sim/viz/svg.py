@@ -27,7 +27,7 @@ SHAPE_PATHS = {
     "cross": "M-3.2-1.8l1.4-1.4l1.8 1.8l1.8-1.8l1.4 1.4l-1.8 1.8l1.8 1.8l-1.4 1.4l-1.8-1.8"
              "l-1.8 1.8l-1.4-1.4l1.8-1.8Z",
 }
-FONT = "font-family:Helvetica,Arial,sans-serif"
+QUANTILES = {"0": "min", "0.5": "median", "0.95": "p95", "0.99": "p99", "1": "max"}
 
 
 def esc(value):
