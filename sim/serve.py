@@ -5,7 +5,9 @@ Standard library only (http.server), bound to 127.0.0.1. Pages:
                     msgs-per-op, and links to its report and files (read from results.json;
                     a run without one, e.g. a node that failed to start, shows as unknown);
   /<run>/           the run's files (results.json, history.jsonl, report.html first);
-  /<run>/<file>     the file itself.
+  /<run>/<file>     the file itself; a saved run without report.html (one from before reports)
+                    gets one drawn on request from results.json and history.jsonl, without
+                    message diagrams, as the journal is not saved.
 A path is served only when it resolves inside the store: `latest` and other symlinks that stay
 inside are fine, `..` or a link leading out gets 404.
 """
@@ -20,6 +22,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sim import viz
 from sim.viz.svg import VERDICT
 
 FIRST_FILES = ("report.html", "results.json", "history.jsonl", "node-logs")
@@ -44,14 +47,14 @@ def run_summary(store, name):
     path = os.path.join(store, name)
     row = {"name": name, "mtime": os.path.getmtime(path), "valid": "unknown",
            "workload": name.split("-20")[0], "ops": "", "msgs_per_op": "", "nodes": "",
-           "report": os.path.exists(os.path.join(path, "report.html"))}
+           "report": False}
     try:
         with open(os.path.join(path, "results.json")) as f:
             r = json.load(f)
     except (OSError, ValueError):
         return row
     net = (r.get("net") or {}).get("all") or {}
-    row.update(valid=r.get("valid") if r.get("valid") in (True, False) else "unknown",
+    row.update(report=True, valid=r.get("valid") if r.get("valid") in (True, False) else "unknown",
                workload=r.get("workload", row["workload"]), ops=r.get("op_count", ""),
                msgs_per_op=net.get("msgs_per_op", ""),
                nodes=(r.get("opts") or {}).get("node_count", ""))
@@ -126,6 +129,21 @@ text-align:left}th{background:#f3f4f6}td.v{font-weight:700;text-align:center}
 td.n{text-align:right;font-variant-numeric:tabular-nums}a{color:#1f5fa8}h1{font-size:20px}"""
 
 
+def saved_report(run_dir):
+    """report.html drawn now for a run saved without one (from before reports, say): from its
+    results.json and history.jsonl, so without message diagrams (the journal is not saved)."""
+    if run_dir is None or not os.path.isfile(os.path.join(run_dir, "results.json")):
+        return None
+    try:
+        with open(os.path.join(run_dir, "results.json")) as f:
+            results = json.load(f)
+        with open(os.path.join(run_dir, "history.jsonl")) as f:
+            history = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError):
+        return None
+    return viz.render(results, history)
+
+
 class Handler(BaseHTTPRequestHandler):
     store = "store"
 
@@ -134,6 +152,10 @@ class Handler(BaseHTTPRequestHandler):
         if url_path in ("", "/"):
             return self.send(200, "text/html; charset=utf-8", index_page(self.store).encode())
         path = resolve(self.store, url_path)
+        if path is None and url_path.endswith("/" + viz.FILENAME):
+            drawn = saved_report(resolve(self.store, url_path[:-len(viz.FILENAME)]))
+            if drawn is not None:
+                return self.send(200, "text/html; charset=utf-8", drawn.encode())
         if path is None:
             return self.send(404, "text/plain; charset=utf-8", b"not found\n")
         if os.path.isdir(path):

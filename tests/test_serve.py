@@ -87,10 +87,24 @@ def test_reports_and_files_are_served_through_runs_and_latest(server):
     assert get(server, "/broadcast-20250101T000000.000/node-logs/n0.log") == (200, "node log\n")
 
 
+def test_a_saved_run_without_a_report_gets_one_drawn(store, server):
+    old = fake_run(store, "echo-20240101T000000.000", True, time.time() - 1000, "echo")
+    (old / "report.html").unlink()
+    (old / "history.jsonl").write_text(
+        '{"type": "invoke", "f": "echo", "value": "x", "process": 0, "time": 0, "index": 0}\n'
+        '{"type": "ok", "f": "echo", "value": "x", "process": 0, "time": 2000000, "index": 1}\n')
+    assert '<a href="/echo-20240101T000000.000/report.html">report</a>' in get(server, "/")[1]
+    status, body = get(server, "/echo-20240101T000000.000/report.html")
+    assert status == 200 and 'id="latency"' in body and 'data-n="1"' in body
+    assert not (old / "report.html").exists()                   # drawn, not written
+    assert get(server, "/echo-20240101T000000.000/nothing/report.html")[0] == 404
+
+
 @pytest.mark.parametrize("path", [
     "/../secret.txt", "/latest/../../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt",
     "/latest/%2e%2e/%2e%2e/secret.txt", "/kafka-20250102T000000.000/escape",
-    "/..\\secret.txt", "/missing/report.html", "//etc/passwd",
+    "/..\\secret.txt", "/missing/report.html", "//etc/passwd", "/../report.html",
+    "/latest/../../report.html",
 ])
 def test_nothing_outside_the_store_is_served(server, path):
     status, body = get(server, path)
