@@ -127,9 +127,12 @@ class Journal:
             tail = [m for m in self.tail if id(m) not in head_ids
                     and m.sent >= self.last - SECONDS]
             if tail:
+                capped = len(self.tail) == self.tail.maxlen and \
+                    self.tail[0].sent >= self.last - SECONDS
                 windows.append({"start": round(self.last - SECONDS - origin, 6),
                                 "end": round(self.last - origin, 6), "total": len(tail),
-                                "messages": [m.export(origin) for m in tail], "tail": True})
+                                "messages": [m.export(origin) for m in tail], "tail": True,
+                                "capped": capped})
         return {
             "windows": windows,
             "bucket": BUCKET,

@@ -140,7 +140,7 @@ def test_the_message_diagram_shows_the_first_and_last_seconds(runs):
                          run.html)
     assert [n for n, _ in figures] == ["1", "2"]
     assert "sent between the start and 2 s" in figures[0][1]
-    assert f"in the last {SECONDS:g} s of the test" in figures[1][1]
+    assert f"sent in the last {SECONDS:g} s of the test" in figures[1][1]
     diagrams = [s for s in run.svgs if s.get("class") == "diagram"]
     arrows = [g for d in diagrams for g in d.iter(f"{NS}g") if "m" in g.get("class", "").split()]
     assert 0 < len(arrows) <= 2 * KEEP
@@ -297,6 +297,19 @@ def test_the_journal_keeps_a_bounded_window_and_counts_the_rest():
     assert [m["body"]["i"] for m in inside[0]["messages"]] == list(range(10))
     outside = journal_run(scenario, window=(2, 3))["windows"]
     assert outside[0]["total"] == 0 and outside[0]["messages"] == []
+
+
+def test_the_journal_keeps_the_last_seconds_and_says_when_it_is_capped():
+    async def scenario(net, journal, loop):
+        journal.origin = loop.time() - 10.0                    # the first window is long gone
+        for i in range(30):
+            net.send("n0", "n1", {"type": "gossip", "i": i})
+        await asyncio.sleep(0.02)
+    full = journal_run(scenario, keep=10)["windows"]
+    assert full[0]["messages"] == [] and full[1]["tail"] and full[1]["capped"]
+    assert [m["body"]["i"] for m in full[1]["messages"]] == list(range(20, 30))
+    roomy = journal_run(scenario, keep=100)["windows"]
+    assert not roomy[1]["capped"] and len(roomy[1]["messages"]) == 30
 
 
 # --- a real browser ---------------------------------------------------------------------------

@@ -125,8 +125,12 @@ def caption(window, messages, t_from, t_to):
     shown = len(messages)
     span = f"{t_from:.3f}-{t_to:.3f} s"
     if window.get("tail"):
-        return (f"Diagram of the last {shown} messages sent in the last "
-                f"{window['end'] - window['start']:g} s of the test ({span}).")
+        seconds = f"{window['end'] - window['start']:g} s"
+        if window.get("capped"):
+            return (f"Diagram of the last {shown} messages of the test, capped at {shown}: the "
+                    f"last {seconds} held more ({span}; --report-window START:END picks another "
+                    f"window).")
+        return f"Diagram of the {shown} messages sent in the last {seconds} of the test ({span})."
     start = "the start" if window.get("start") is None else f"{window['start']:g} s"
     asked = f"sent between {start} and {window['end']:g} s"
     total = window.get("total", shown)
