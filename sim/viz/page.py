@@ -391,7 +391,7 @@ svg.chart{display:block;max-width:100%;height:auto;margin:6px 0 12px}
 .xl,.yl{text-anchor:middle;fill:#4b5563}
 .band{fill:#E9DCA0;fill-opacity:.6}
 .wmark rect{fill:#9ca3af}.wmark text{font-size:10px;fill:#4b5563}.wmark:hover rect{fill:#1f5fa8}
-.ring{fill:none;stroke:#d00;stroke-width:1.6}.fall{stroke:#d00000;stroke-width:2.5}
+.ring{fill:none;stroke:#d00;stroke-width:1.6}
 .lg text{font-size:11.5px}
 .val{font-size:10.5px}
 .legend .key{display:inline-flex;align-items:center;gap:6px;margin-right:16px}
