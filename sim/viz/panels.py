@@ -42,10 +42,11 @@ def walk(value, path=()):
 def panels(result, ops, span, parts, windows):
     """HTML sections for a workload checker result and the paired ops."""
     out = []
-    for path, d in walk(result):
-        if isinstance(d.get("stable_latencies"), dict):
-            out.append(stable_panel(d))
-    cycles = [(path, d) for path, d in walk(result) if is_cycle(d.get("cycle"))]
+    stable = next((d for _, d in walk(result) if isinstance(d.get("stable_latencies"), dict)),
+                  None)
+    if stable is not None:
+        out.append(stable_panel(stable))
+    cycles = [(cycle_name(path), d) for path, d in walk(result) if is_cycle(d.get("cycle"))]
     if cycles:
         out.append(cycles_panel(cycles, result.get("models")))
     offsets = send_offsets(ops)
@@ -114,11 +115,18 @@ def txn_id(end):
     return end
 
 
+def cycle_name(path):
+    """The anomaly a cycle illustrates: the last key on its path that is not a list index."""
+    return next((p for p in reversed(path) if not p.isdigit()), "cycle")
+
+
 def cycles_panel(cycles, models):
-    figures = []
-    for path, d in cycles[:MAX_CYCLES]:
-        name = next((p for p in reversed(path) if not p.isdigit()), "cycle")
-        figures.append(cycle_figure(name, d["cycle"]))
+    """The first cycle of each anomaly type, then more, up to MAX_CYCLES."""
+    seen, first, rest = set(), [], []
+    for name, d in cycles:
+        (rest if name in seen else first).append((name, d))
+        seen.add(name)
+    figures = [cycle_figure(name, d["cycle"]) for name, d in (first + rest)[:MAX_CYCLES]]
     more = len(cycles) - len(figures)
     note = f"<p>{more} more cycle example(s) in results.json.</p>" if more > 0 else ""
     key = "".join(f'<span class="key"><svg width="28" height="10"><line x1="0" y1="5" x2="28" '
