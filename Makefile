@@ -3,6 +3,8 @@
 #   make sim            every challenge on the bundled simulator, then a results table
 #   make sim QUICK=1    the same with short time limits, for a fast look
 #   make test           the test suite (installs pytest into .venv on first use)
+#   make serve          browse the runs in store/ at http://127.0.0.1:8080/ (ARGS="--port 9000")
+#   make screenshot     a short run, then docs/report.png of its report (headless Chromium)
 #   make c3d            one challenge with Fly.io's exact flags: real Maelstrom when
 #                       `$(MAELSTROM)` is on PATH, else the bundled simulator
 #   make c3d ARGS="--time-limit 5 --seed 7"   extra flags (the last occurrence wins)
@@ -21,7 +23,7 @@ endif
 
 CHALLENGES := c1 c2 c3a c3b c3c c3d c3e c4 c5a c5b c5c c6a c6b c6c
 
-.PHONY: all test sim calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
+.PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
         bench-kafka bench-txn bench-raft $(CHALLENGES) c6b-ru c6b-partition \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
@@ -72,6 +74,18 @@ sim:
 
 calibrate:
 	$(PYTHON) -m sim.calibrate
+
+# --- Looking at runs ------------------------------------------------------------------------
+
+serve:
+	$(PYTHON) -m sim serve $(ARGS)
+
+SHOT_STORE := store/screenshot
+screenshot:
+	$(PYTHON) -m sim test -w broadcast --bin ./broadcast.py --node-count 5 --time-limit 10 \
+		--rate 20 --latency 50 --nemesis partition --nemesis-interval 2 --recovery-wait 2 \
+		--seed 3 --no-progress --store $(SHOT_STORE) > /dev/null
+	$(PYTHON) tests/browser.py $(SHOT_STORE)/latest/report.html docs/report.png 1200 2900
 
 $(VENV)/bin/pytest: requirements-test.txt
 	$(PYTHON) -m venv $(VENV)

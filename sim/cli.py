@@ -4,7 +4,11 @@ Positional arguments, and everything after `--`, are passed to the node binary. 
 prints one line and exits 2. Simulator-only flags: --seed N, --store DIR (default store),
 --no-progress, --recovery-wait SECONDS (default 10, Maelstrom's fixed wait; for fast tests),
 --client-overhead MS (default 1: per-op worker turnaround standing in for Maelstrom's own
-cost, so op counts match Maelstrom's; not part of the recorded latencies; 0 disables).
+cost, so op counts match Maelstrom's; not part of the recorded latencies; 0 disables),
+--report-window START:END (seconds of test time the report's message diagram shows; default
+the first seconds and the last messages of the run).
+
+`python3 -m sim serve [--port 8080] [--store DIR]` browses the store's runs (sim.serve).
 """
 
 import argparse
@@ -57,6 +61,7 @@ class Options:
         self.progress = True
         self.recovery_wait = 10.0       # simulator-only: Maelstrom always waits 10 s
         self.client_overhead = CLIENT_OVERHEAD_MS
+        self.report_window = None       # (start, end) seconds for the report's diagram
         self.__dict__.update(kw)
 
     @property
@@ -117,6 +122,7 @@ def build_parser():
     p.add_argument("--recovery-wait", type=_non_negative, default=10.0)
     p.add_argument("--client-overhead", type=_non_negative, default=CLIENT_OVERHEAD_MS)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--report-window", type=_window, default=None)
     p.add_argument("-h", "--help", action="store_true")
     return p
 
@@ -152,7 +158,18 @@ def parse_args(argv):
         log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
         recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead,
         key_count=ns.key_count, max_txn_length=ns.max_txn_length,
-        max_writes_per_key=ns.max_writes_per_key)
+        max_writes_per_key=ns.max_writes_per_key, report_window=ns.report_window)
+
+
+def _window(text):
+    start, _, end = text.partition(":")
+    try:
+        start, end = float(start), float(end)
+    except ValueError:
+        start = end = None
+    if start is None or not start < end:
+        raise argparse.ArgumentTypeError(f"expected START:END seconds, START < END, not {text!r}")
+    return start, end
 
 
 def _concurrency(text, node_count):
@@ -208,8 +225,12 @@ Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-counter kafka txn-
 --topology grid|line|tree2|tree3|tree4|total, --log-stderr,
 --key-count N, --max-txn-length N, --max-writes-per-key N (txn-rw-register and kafka).
 Simulator-only: --seed N, --store DIR (store), --no-progress, --recovery-wait S (10),
---client-overhead MS (1).
-Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init."""
+--client-overhead MS (1), --report-window START:END (seconds shown in report.html's message
+diagram).
+Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init.
+
+usage: python3 -m sim serve [--port 8080] [--store DIR]
+Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1."""
 
 
 def main(argv=None):
@@ -217,9 +238,12 @@ def main(argv=None):
     if argv and argv[0] in ("-h", "--help", "help") or argv[1:2] in (["-h"], ["--help"]):
         print(HELP)
         return 0
+    if argv and argv[0] == "serve":
+        from sim.serve import main as serve
+        return serve(argv[1:])
     if not argv or argv[0] != "test":
-        print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)",
-              file=sys.stderr)
+        print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)\n"
+              "       python3 -m sim serve [--port 8080] [--store DIR]", file=sys.stderr)
         return 2
     try:
         opts = parse_args(argv[1:])

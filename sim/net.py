@@ -10,6 +10,8 @@ earliest message; if the destination holds a grudge against its source, drop it 
 as sent); otherwise wait until its deadline (truncated to whole milliseconds, like
 Thread/sleep) and deliver it, then take the next. While it waits for one message, nothing else
 reaches that destination: a client request arriving meanwhile is delivered after it.
+
+An optional journal (sim.journal) records sends, deliveries and drops for the run report.
 """
 
 import heapq
@@ -50,7 +52,7 @@ class Counter:
 
 
 class Net:
-    def __init__(self, loop, latency, clock):
+    def __init__(self, loop, latency, clock, journal=None):
         self.loop = loop
         self.latency = latency
         self.clock = clock              # () -> seconds, the loop's monotonic clock
@@ -65,6 +67,7 @@ class Net:
         self.stats = {"clients": Counter(), "servers": Counter()}
         self.dirty = []                 # endpoints with buffered output (see NodeProcess.flush)
         self.lateness = {True: [], False: []}   # client?, seconds delivered after deadline
+        self.journal = journal          # sim.journal.Journal for the run report, or None
 
     # -- endpoints -------------------------------------------------------------------------
     def add(self, node_id, deliver):
@@ -92,8 +95,9 @@ class Net:
         deadline = self.clock()
         if not client:
             deadline += self.latency.sample_ms() / 1000.0
+        entry = self.journal.sent(src, dest, body, client) if self.journal else None
         self.seq += 1
-        heapq.heappush(queue, (deadline, self.seq, src, body, raw, client))
+        heapq.heappush(queue, (deadline, self.seq, src, body, raw, client, entry))
         if dest not in self.waiting:
             self.ready.append(dest)
             if not self.scheduled:
@@ -113,26 +117,30 @@ class Net:
     def _drain(self, dest, now):
         queue = self.queues.get(dest)
         while queue:
-            deadline, _, src, body, raw, client = heapq.heappop(queue)
+            deadline, _, src, body, raw, client, entry = heapq.heappop(queue)
             if src in self.partitions.get(dest, ()):
+                if entry is not None:
+                    self.journal.dropped(entry)
                 continue
             wait_ms = int((deadline - now) * 1000)
             if wait_ms >= 1:
-                self.waiting[dest] = self.loop.call_at(
-                    now + wait_ms / 1000.0, self._wake, dest, src, body, raw, client, deadline)
+                self.waiting[dest] = self.loop.call_at(now + wait_ms / 1000.0, self._wake, dest,
+                                                       src, body, raw, client, deadline, entry)
                 return
-            self._deliver(dest, src, body, raw, client, deadline)
+            self._deliver(dest, src, body, raw, client, deadline, entry)
 
-    def _wake(self, dest, src, body, raw, client, deadline):
+    def _wake(self, dest, src, body, raw, client, deadline, entry):
         self.waiting.pop(dest, None)
-        self._deliver(dest, src, body, raw, client, deadline)
+        self._deliver(dest, src, body, raw, client, deadline, entry)
         self._drain(dest, self.clock())
         self._flush()
 
-    def _deliver(self, dest, src, body, raw, client, deadline):
+    def _deliver(self, dest, src, body, raw, client, deadline, entry=None):
         deliver = self.endpoints.get(dest)
         if deliver is None:
             return                      # the destination went away
+        if entry is not None:
+            self.journal.delivered(entry)
         if not self.frozen:
             (self.stats["clients"] if client else self.stats["servers"]).recv += 1
             self.lateness[client].append(self.clock() - deadline)
@@ -155,6 +163,8 @@ class Net:
     # -- stats -----------------------------------------------------------------------------
     def freeze(self):
         self.frozen = True
+        if self.journal:
+            self.journal.freeze()
 
     def lateness_ms(self):
         """Quantiles of delivery time minus deadline, for server and client messages. For

@@ -1,8 +1,11 @@
-"""Run directories, results.json, history.jsonl and the end-of-run summary."""
+"""Run directories, results.json, history.jsonl, report.html and the end-of-run summary."""
 
 import datetime
 import json
 import os
+import sys
+
+from sim.viz import page as viz
 
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
@@ -44,14 +47,24 @@ def opts_dict(opts):
     return out
 
 
-def write(run_dir, history, results):
+def write(run_dir, history, results, journal=None):
     with open(os.path.join(run_dir, "history.jsonl"), "w") as f:
         for op in history:
             f.write(json.dumps(op, default=repr) + "\n")
     with open(os.path.join(run_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2, default=repr)
         f.write("\n")
+    write_report(run_dir, history, results, journal)
     point_latest(run_dir)
+
+
+def write_report(run_dir, history, results, journal):
+    """report.html (sim.viz), drawn from results as results.json holds them; a drawing failure
+    is reported and never changes the verdict."""
+    try:
+        viz.write(run_dir, json.loads(json.dumps(results, default=repr)), history, journal)
+    except Exception as e:
+        print(f"sim: could not draw report.html: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 def _fmt(v):
@@ -100,5 +113,8 @@ def print_summary(results, out):
         w(f"error: {e}\n")
     if len(results["errors"]) > 10:
         w(f"... {len(results['errors']) - 10} more errors in results.json\n")
-    w(f"results       {os.path.join(results['run_dir'], 'results.json')}\n\n")
+    w(f"results       {os.path.join(results['run_dir'], 'results.json')}\n")
+    if os.path.exists(os.path.join(results["run_dir"], viz.FILENAME)):
+        w(f"report        {os.path.join(results['run_dir'], viz.FILENAME)}\n")
+    w("\n")
     w((VALID if results["valid"] else INVALID) + "\n")

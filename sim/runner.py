@@ -25,6 +25,7 @@ from sim import report
 from sim.check import all_valid, check_all, summary, workload_errors
 from sim.checkers import stats
 from sim.history import History
+from sim.journal import Journal
 from sim.nemesis import PartitionNemesis
 from sim.net import LatencyModel, Net, NetError
 from sim.nodes import NodeProcess, node_argv
@@ -180,14 +181,14 @@ class Run:
         opts = self.opts
         self.workload = load(opts.workload)(opts, self.rng_workload)
         self.net = Net(self.loop, LatencyModel(opts.latency, opts.latency_dist, self.rng_net),
-                       self.loop.time)
+                       self.loop.time, Journal(self.loop.time, opts.report_window))
         start_services(self.net, self.rng_services)
         self.run_dir = report.make_run_dir(opts)
         try:
             await self.start_nodes()
             await self.init_nodes()
             await self.setup()
-            self.t0 = self.loop.time()
+            self.t0 = self.net.journal.origin = self.loop.time()
             progress = self.loop.create_task(self.progress()) if opts.progress else None
             await self.main_phase()
             await self.final_phase()
@@ -515,7 +516,7 @@ def run(opts):
         return 2
     results = check(r, extra)
     results["wall_seconds"] = round(time.time() - started, 3)
-    report.write(r.run_dir, r.history, results)
+    report.write(r.run_dir, r.history, results, r.net.journal.export())
     report.print_summary(results, sys.stdout)
     return 0 if results["valid"] else 1
 
