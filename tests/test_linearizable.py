@@ -319,3 +319,31 @@ def test_synthetic_stale_reads_are_caught():
         assert result["valid"] in (True, False)
         caught += result["valid"] is False
     assert caught >= 4
+
+
+def knossos_fixtures():
+    root = os.path.join(FIXTURES, "knossos")
+    return [(label, name) for label in ("good", "bad")
+            for name in sorted(os.listdir(os.path.join(root, label)))]
+
+
+@pytest.mark.parametrize("eager_configs", [linearizable.EAGER_CONFIGS, 0])
+@pytest.mark.parametrize("label, name", knossos_fixtures())
+def test_knossos_labelled_histories(monkeypatch, eager_configs, label, name):
+    """Knossos's cas-register data, checked as Knossos does (initial value 0)."""
+    monkeypatch.setattr(linearizable, "EAGER_CONFIGS", eager_configs)
+    result = check_register(read_fixture("knossos", label, name), initial=0)
+    assert result["valid"] is (label == "good"), result.get("explanation")
+
+
+@pytest.mark.parametrize("name, process, value, index, states", [
+    ("bad-analysis.edn", 21, 2, 14, [0]),
+    ("cas-failure.edn.gz", 70, 0, 491, [2]),
+    ("rethink-fail-minimal.edn", 1, 3, 4, [0, 4]),
+    ("rethink-fail-smaller.edn.gz", 12, 3, 217, [0, 4]),
+])
+def test_knossos_bad_histories_fail_at_the_op_knossos_names(name, process, value, index, states):
+    result = check_register(read_fixture("knossos", "bad", name), initial=0)
+    op = result["op"]
+    assert (op["process"], op["f"], op["value"], op["index"]) == (process, "read", value, index)
+    assert result["states"] == states
