@@ -154,6 +154,9 @@ def test_keys_are_checked_independently():
             kv(0, "cas", 1, [2, 3]), kv(2, "read", 1, 3))
     result = check_history(h)
     assert result["valid"] is True and set(result["results"]) == {0, 1}
+    with_failed_key = h + seq(kv(5, "read", 2, None, "fail"), kv(5, "cas", 2, [1, 2], "fail"))
+    result = check_history(with_failed_key)
+    assert set(result["results"]) == {0, 1, 2} and result["results"][2]["valid"] is True
     bad = h + seq(kv(4, "read", 0, 2))  # 2 was written to key 1, never key 0
     result = check_history(bad)
     assert result["valid"] is False and result["failures"] == [0]

@@ -109,6 +109,12 @@ def split_by_key(calls):
     return by_key
 
 
+def invoked_keys(history):
+    return {frozen(op["value"][0]) for op in history
+            if op.get("type") == "invoke" and op.get("process") != "nemesis"
+            and isinstance(op.get("value"), (list, tuple)) and len(op["value"]) == 2}
+
+
 def frozen(x):
     return tuple(frozen(v) for v in x) if isinstance(x, (list, tuple)) else x
 
@@ -122,8 +128,10 @@ def check_history(history, initial=None, timeout_s=DEFAULT_TIMEOUT_S,
     started = time.monotonic()
     calls = pair_history(history)
     if is_independent(calls):
+        by_key = dict.fromkeys(invoked_keys(history), [])  # keys whose ops all failed too
+        by_key.update(split_by_key(calls))
         results = {key: check_calls(sub, initial, timeout_s, max_configs)
-                   for key, sub in sorted(split_by_key(calls).items(), key=lambda kv: repr(kv[0]))}
+                   for key, sub in sorted(by_key.items(), key=lambda kv: repr(kv[0]))}
     else:
         results = {None: check_calls(calls, initial, timeout_s, max_configs)}
     return summarize(results, started)
