@@ -230,7 +230,7 @@ class _Reader:
         if token.startswith(":"):
             if _KEYWORD.match(token):
                 return Keyword(token[1:])
-        elif _SYMBOL.match(token) and not token[:2].lstrip("+-")[:1].isdigit():
+        elif _SYMBOL.match(token) and not re.match(r"[+\-.]\d", token):
             return Symbol(token)
         raise self.error(f"invalid token {token!r}", start)
 

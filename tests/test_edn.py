@@ -88,6 +88,8 @@ def test_loads_wants_exactly_one_value():
     ("##Foo", 1, 1, "unknown symbolic value"),
     ("\\bogus", 1, 1, "unknown character literal"),
     ("1.5e", 1, 1, "invalid token"),
+    (".5", 1, 1, "invalid token"),
+    ("-1a", 1, 1, "invalid token"),
     (":", 1, 1, "invalid token"),
     ("#foo", 1, 5, "end of input"),
     ("1/0", 1, 1, "zero denominator"),
