@@ -96,7 +96,7 @@ def run(name, load, expected, check, timeout_s):
     ok = "" if expected is None else ("ok" if result["valid"] is expected else "WRONG")
     if result["valid"] == "unknown":
         ok = "limit"  # the per-key budget ran out: bounded, not wrong
-    print(f"{name:44} {len(ops):6} {len(per_key):4} {infos:5} {str(result['valid']):7} "
+    print(f"{name:50} {len(ops):6} {len(per_key):4} {infos:5} {str(result['valid']):7} "
           f"{str(expected if expected is not None else '-'):8} {ok:5} {configs:9} {seconds:8.3f}",
           flush=True)
     return ok != "WRONG", seconds
@@ -108,7 +108,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=2, help="synthetic histories per shape")
     parser.add_argument("--only", default="", help="run only histories whose name has this")
     args = parser.parse_args()
-    print(f"{'history':44} {'events':>6} {'keys':>4} {'infos':>5} {'valid':7} {'expected':8} "
+    print(f"{'history':50} {'events':>6} {'keys':>4} {'infos':>5} {'valid':7} {'expected':8} "
           f"{'':5} {'configs':>9} {'seconds':>8}")
     cases = [*maelstrom_cases(), *knossos_cases(), *synthetic_cases(args.seeds)]
     results = [run(*case, args.timeout) for case in cases if args.only in case[0]]
