@@ -53,9 +53,15 @@ class Code(IntEnum):
         return is_definite(self)
 
 
+# The codes Maelstrom's client registers as definite (client.clj's error registry).
+_DEFINITE = frozenset({1, 10, 11, 12, 14, 20, 21, 22, 30})
+
+
 def is_definite(code):
-    """Definiteness of any int code: only 0, 13 and codes >= 1000 are indefinite."""
-    return code not in (0, 13) and code < 1000
+    """Definiteness as Maelstrom's client judges it: only the registered definite codes
+    (1, 10, 11, 12, 14, 20-22, 30) promise the operation did not happen; 0, 13, codes >= 1000
+    and every unregistered code are indefinite."""
+    return code in _DEFINITE
 
 
 class RPCError(Exception):

@@ -324,6 +324,9 @@ def test_registering_a_type_twice_raises():
 def test_codes_and_errors():
     assert [c for c in Code if not c.definite] == [Code.TIMEOUT, Code.CRASH]
     assert Code.TXN_CONFLICT.definite and not is_definite(1000) and is_definite(22)
+    # as Maelstrom's client: only registered definite codes are definite, whatever their range
+    assert [c for c in range(-5, 2000) if is_definite(c)] == [1, 10, 11, 12, 14, 20, 21, 22, 30]
+    assert not RPCError(5).definite and not RPCError(999).definite
     err = RPCError(20, "gone")
     assert err.code is Code.KEY_DOES_NOT_EXIST and err.definite
     assert RPCError(1234).code == 1234 and not RPCError(1234).definite
