@@ -6,6 +6,8 @@ echo requests into it from a writer thread while reading replies until all N
 arrived. Prints requests/s for both, per round and the median, and the ratio.
 
     python3 bench/bench_runtime.py [--requests 50000] [--rounds 5]
+    python3 bench/bench_runtime.py --against REV    also echo.py on the runtime of git
+                                                    revision REV, in the same rounds
 """
 import argparse
 import json
@@ -13,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -83,23 +86,38 @@ def _write_all(pipe, payload):
     pipe.flush()
 
 
+def checkout(rev, directory):
+    """echo.py and maelstrom_node.py as they were at git revision `rev`, in directory."""
+    for name in ("echo.py", "maelstrom_node.py"):
+        source = subprocess.check_output(["git", "show", f"{rev}:{name}"], cwd=ROOT)
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(source)
+    return [sys.executable, os.path.join(directory, "echo.py")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--against", metavar="REV", help="a git revision to compare with")
     args = parser.parse_args()
     payload = requests(args.requests)
     commands = {"echo.py": [sys.executable, "echo.py"],
                 "raw loop": [sys.executable, "-c", RAW_LOOP]}
-    rates = {name: [] for name in commands}
-    for r in range(args.rounds):
-        for name, cmd in commands.items():
-            rates[name].append(one_round(cmd, payload, args.requests))
-        print(f"round {r + 1}: echo.py {rates['echo.py'][-1]:,.0f}/s, "
-              f"raw loop {rates['raw loop'][-1]:,.0f}/s")
-    echo, raw = (statistics.median(rates[name]) for name in commands)
-    print(f"median over {args.rounds} rounds of {args.requests} requests: "
-          f"echo.py {echo:,.0f} req/s, raw loop {raw:,.0f} req/s, ratio {echo / raw:.2f}")
+    with tempfile.TemporaryDirectory() as old:
+        if args.against:
+            commands[f"echo.py@{args.against}"] = checkout(args.against, old)
+        rates = {name: [] for name in commands}
+        for r in range(args.rounds):
+            for name, cmd in commands.items():
+                rates[name].append(one_round(cmd, payload, args.requests))
+            print(f"round {r + 1}: " + ", ".join(f"{name} {rates[name][-1]:,.0f}/s"
+                                                 for name in commands), flush=True)
+    medians = {name: statistics.median(rates[name]) for name in commands}
+    raw = medians["raw loop"]
+    print(f"median over {args.rounds} rounds of {args.requests} requests: " +
+          ", ".join(f"{name} {rate:,.0f} req/s (ratio to raw loop {rate / raw:.2f})"
+                    for name, rate in medians.items()))
 
 
 if __name__ == "__main__":
