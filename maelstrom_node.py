@@ -21,6 +21,8 @@ unknown one is dropped quietly); an unknown type gets error 10; a handler
 raising RPCError gets that error; a missing or mistyped field demanded with
 `require` gets 12 (call it before any side effect); any other exception gets 13
 and a traceback on stderr. A request without "msg_id" never gets a reply.
+Lines are handled in arrival order, and a task awaiting a reply runs (up to its
+next await) before the line after that reply is handled.
 
 Init: `init` runs the on_init hooks once and is answered after them; a request
 arriving before that (even during async hooks) is held and dispatched, in order,
@@ -209,7 +211,10 @@ class Node:
         self._next_msg_id = 0
         self._outbox = []
         self._flush_scheduled = False
-        self._partial = []
+        self._partial = []        # the start of a line still being read
+        self._lines = []          # lines read and not yet handled, from self._at on
+        self._at = 0
+        self._input_done = False
         self._loop = None
         self._eof = None
         self._drained = None      # set once no request is open, after EOF
@@ -420,13 +425,13 @@ class Node:
         self._feed(chunk)
 
     async def _pump_file(self):
-        while not self._eof.done():
+        while not self._input_done:
             self._feed(os.read(self._in, _READ_SIZE))
             await asyncio.sleep(0)
 
     def _feed(self, chunk):
         if not chunk:
-            self._finish_input()
+            self._close_input()
             return
         if b"\n" not in chunk:
             self._partial.append(chunk)
@@ -437,23 +442,43 @@ class Node:
         lines = chunk.split(b"\n")
         tail = lines.pop()
         self._partial = [tail] if tail else []
-        handle = self._handle_line
-        for line in lines:
-            handle(line)
+        if self._lines:            # earlier lines still wait behind a woken task
+            self._lines.extend(lines)
+        else:
+            self._lines, self._at = lines, 0
+            self._handle_lines()
 
-    def _finish_input(self):
-        if self._eof.done():
+    def _handle_lines(self):
+        """Handle the lines read so far, in order. After a reply some task awaits, that task
+        runs (its wake-up is already queued, this call goes after it) before the next line,
+        so what it does with the reply precedes every later message."""
+        lines, handle = self._lines, self._handle_line
+        for i in range(self._at, len(lines)):
+            if handle(lines[i]) and i + 1 < len(lines):
+                self._at = i + 1
+                self._loop.call_soon(self._handle_lines)
+                return
+        self._lines, self._at = [], 0
+        if self._input_done:
+            _settle(self._eof, None)
+
+    def _close_input(self):
+        if self._input_done:
             return
+        self._input_done = True
         try:
             self._loop.remove_reader(self._in)
         except (ValueError, OSError):
             pass
-        if self._partial:
-            self._handle_line(b"".join(self._partial))
+        queued = bool(self._lines)  # then a _handle_lines call is queued and finishes
+        if self._partial:           # a last line without a newline
+            self._lines.append(b"".join(self._partial))
             self._partial = []
-        self._eof.set_result(None)
+        if not queued:
+            self._handle_lines()
 
     def _handle_line(self, line):
+        """Handle one line; True when it was a reply that some request was waiting for."""
         try:
             msg = _decode(line.decode())
             body = msg["body"]
@@ -462,19 +487,21 @@ class Node:
         except (ValueError, KeyError, TypeError, RecursionError):
             if line.strip():
                 log(f"dropping a line that is not a JSON message: {line[:200]!r}")
-            return
+            return False
         if "in_reply_to" in body:
-            self._on_reply(body)
-        else:
-            self._dispatch(msg, body)
+            return self._on_reply(body)
+        self._dispatch(msg, body)
+        return False
 
     def _on_reply(self, body):
         try:
             on_reply = self._pending.get(body["in_reply_to"])
         except TypeError:  # an unhashable in_reply_to
-            return
-        if on_reply is not None:
-            on_reply(body)
+            return False
+        if on_reply is None:
+            return False
+        on_reply(body)
+        return True
 
     def _dispatch(self, msg, body):
         msg_type = body.get("type")

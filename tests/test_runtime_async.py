@@ -270,6 +270,27 @@ def test_a_request_past_its_deadline_is_dropped_and_its_handler_cancelled(tmp_pa
         assert "Traceback" not in "".join(session.stderr)
 
 
+def test_a_reply_is_acted_on_before_the_next_message_is_handled(tmp_path):
+    path = node_file(tmp_path, """
+        node = Node()
+        seen = {}
+
+        @node.on("fetch")
+        async def fetch(msg):
+            seen.update(await node.rpc("n2", {"type": "get"}, timeout=60))
+
+        @node.on("show")
+        def show(msg):
+            return {"type": "show_ok", "value": seen.get("value")}
+    """)
+    with live(path) as session:
+        session.send(req(None, "fetch"))
+        get = session.expect_json()
+        both = [answer(get, type="get_ok", value=5), req(2, "show")]
+        session.send("\n".join(json.dumps(m) for m in both))     # one write: one chunk
+        assert session.expect_json()["body"] == {"type": "show_ok", "value": 5, "in_reply_to": 2}
+
+
 # --- fan-out ---------------------------------------------------------------------------------
 
 FAN_NODE = """
