@@ -33,35 +33,13 @@ the hub confirms them, so no acknowledged value is lost, only delayed until the
 partition heals.
 """
 import asyncio
-import os
-import sys
 import time
 
-from maelstrom_node import Node, RPCError, require
+from maelstrom_node import Node, RPCError, require, settings
 
 DEFAULTS = {"stale-ms": 300, "retry-ms": 2500, "pull-timeout-ms": 2000}
-
-
-def options(argv, env=None):
-    """Settings in ms from `--NAME N` in argv, else env BROADCAST_NAME (e.g.
-    BROADCAST_STALE_MS), else DEFAULTS; in seconds. Other argv is ignored."""
-    env = os.environ if env is None else env
-    found = dict(DEFAULTS)
-    for name in found:
-        key = "BROADCAST_" + name.upper().replace("-", "_")
-        if key in env:
-            argv = [f"--{name}", env[key], *argv]
-    for flag, value in zip(argv, argv[1:]):
-        name = flag[2:] if flag.startswith("--") else None
-        if name in found:
-            try:
-                found[name] = float(value)
-            except ValueError:
-                pass
-    return {name: ms / 1000 for name, ms in found.items()}
-
-
-OPTS = options(sys.argv[1:])
+# --stale-ms N etc. (or BROADCAST_STALE_MS=N), in ms; OPTS holds them in seconds
+OPTS = {name: ms / 1000 for name, ms in settings("BROADCAST", DEFAULTS).items()}
 node = Node()
 
 values = set()        # every value this node knows

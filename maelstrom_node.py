@@ -51,7 +51,7 @@ import sys
 import traceback
 from enum import IntEnum
 
-__all__ = ["Code", "RPCError", "require", "Node", "Timer", "Deferred", "KV"]
+__all__ = ["Code", "RPCError", "require", "settings", "Node", "Timer", "Deferred", "KV"]
 
 
 class Code(IntEnum):
@@ -161,6 +161,28 @@ def require(body, key, kind):
     if not isinstance(value, kind) or (isinstance(value, bool) and not _wants_bool(kind)):
         raise RPCError(Code.MALFORMED_REQUEST, f"field {key!r} has the wrong type")
     return value
+
+
+def settings(prefix, defaults, argv=None, env=None):
+    """A node's tunable numbers: {name: value} from `--NAME N` in argv (default
+    sys.argv[1:]), else the environment variable PREFIX_NAME (prefix "BROADCAST" and
+    name "stale-ms" read BROADCAST_STALE_MS), else `defaults`. Other arguments, and
+    values that are not numbers, are ignored."""
+    argv = sys.argv[1:] if argv is None else argv
+    env = os.environ if env is None else env
+    found = dict(defaults)
+    for name in found:
+        key = f"{prefix}_{name.upper().replace('-', '_')}"
+        if key in env:
+            argv = [f"--{name}", env[key], *argv]
+    for flag, value in zip(argv, argv[1:]):
+        name = flag[2:] if flag.startswith("--") else None
+        if name in found:
+            try:
+                found[name] = float(value)
+            except ValueError:
+                pass
+    return found
 
 
 def _wants_bool(kind):

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from fake_services import FakeLinKV, FakeSeqKV
-from maelstrom_node import Code, Node, RPCError, is_definite, require
+from maelstrom_node import Code, Node, RPCError, is_definite, require, settings
 from transcript import ROOT, Session, run
 
 NODE_SOURCE = textwrap.dedent(f"""
@@ -344,3 +344,13 @@ def test_require():
         with pytest.raises(RPCError) as info:
             require(body, key, kind)
         assert info.value.code == Code.MALFORMED_REQUEST
+
+
+def test_settings():
+    defaults = {"stale-ms": 300, "retry-ms": 2500}
+    assert settings("B", defaults, [], {}) == defaults
+    assert settings("B", defaults, ["--stale-ms", "7", "--other", "1", "x"], {}) == \
+        {"stale-ms": 7.0, "retry-ms": 2500}
+    env = {"B_STALE_MS": "5", "B_RETRY_MS": "not a number"}
+    assert settings("B", defaults, [], env) == {"stale-ms": 5.0, "retry-ms": 2500}
+    assert settings("B", defaults, ["--stale-ms", "9"], env)["stale-ms"] == 9.0   # argv wins
