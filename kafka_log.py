@@ -30,11 +30,13 @@ replicated) are lost, and since its floor stops moving the survivors' stable bou
 too: later sends still succeed but polls never return them (no failure detector here).
 Nothing is on disk; if every node dies, everything is gone.
 """
+import time
 from bisect import bisect_left
 
 from maelstrom_node import Node, RPCError, require
 
 SYNC_INTERVAL = 0.2   # seconds between replication rounds
+MAX_BACKOFF = 1.6     # seconds between syncs at most, while a peer's acks stand still
 POLL_CAP = 100        # messages per key in one poll reply
 BATCH_CAP = 5000      # events per sync message
 
@@ -76,6 +78,9 @@ class Peer:
         self.applied = 0          # how many of the peer's events we have applied
         self.floor = floor        # the peer's floor as we know it
         self.owe_ack = False      # the peer asked us to confirm what we have
+        self.next_at = 0.0        # back-off: no sync that needs an ack before this time
+        self.stalls = 0           # syncs in a row after which the peer's acks stood still
+        self.acks_at_send = None  # (acked, floor_acked) when we last sent, while waiting
 
 
 class Replica:
@@ -129,14 +134,19 @@ class Replica:
 
     # replication
 
-    def sync_for(self, name):
-        """The sync body for one peer, or None when there is nothing to send or confirm."""
+    def sync_for(self, name, now):
+        """The sync body for one peer at time `now`, or None when there is nothing to send
+        or confirm, or when the peer's acks stand still and its back-off has not run out."""
         peer = self.peers[name]
         end = self.base + len(self.events)
         unacked = end > peer.acked
         new_floor = self.next_offset > peer.floor_acked
         if not (unacked or new_floor or peer.owe_ack):
+            peer.acks_at_send, peer.stalls = None, 0    # all confirmed: nothing to wait for
             return None
+        if now < peer.next_at and not peer.owe_ack:
+            return None
+        self._back_off(peer, now)
         peer.owe_ack = False
         start = peer.acked - self.base
         batch = self.events[start:start + BATCH_CAP]
@@ -145,8 +155,19 @@ class Replica:
         return {"type": "sync", "from": peer.acked, "events": batch, "floor": floor,
                 "ack": peer.applied, "your_floor": peer.floor, "need_ack": unacked or new_floor}
 
+    def _back_off(self, peer, now):
+        """Schedule the next sync: one SYNC_INTERVAL on, doubled for each further sync in
+        a row that finds the peer's acks where the previous one left them, up to
+        MAX_BACKOFF. (An ack normally arrives within a round, so one miss is not counted.)"""
+        acks = (peer.acked, peer.floor_acked)
+        peer.stalls = peer.stalls + 1 if acks == peer.acks_at_send else 0
+        peer.acks_at_send = acks
+        peer.next_at = now + min(SYNC_INTERVAL * 2 ** max(peer.stalls - 1, 0), MAX_BACKOFF)
+
     def on_sync(self, name, body):
         peer = self.peers[name]
+        if body["ack"] > peer.acked or body["your_floor"] > peer.floor_acked:
+            peer.next_at = 0.0            # the peer is through: no more waiting
         peer.acked = max(peer.acked, body["ack"])
         peer.floor_acked = max(peer.floor_acked, body["your_floor"])
         peer.owe_ack = peer.owe_ack or body["need_ack"]
@@ -234,8 +255,9 @@ def sync(msg):
 
 
 def replicate():
+    t = time.monotonic()
     for name in replica().peers:
-        body = replica().sync_for(name)
+        body = replica().sync_for(name, t)
         if body:
             node.send(name, body)
 
