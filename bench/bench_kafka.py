@@ -6,11 +6,12 @@
     python3 bench/bench_kafka.py --runs 10           more runs (e.g. the 10-of-10 check)
     python3 bench/bench_kafka.py --node-count 3 --seeds 1,2,3
     python3 bench/bench_kafka.py -- --latency 10     (extra simulator flags)
-
+    python3 bench/bench_kafka.py --bin /tmp/old/kafka_log.py    (another version)
     python3 bench/bench_kafka.py -- --nemesis partition
                                                      how long polls stall under partitions
 
-Figures per run: servers and all msgs-per-op (Maelstrom's :net stats), availability
+Figures per run: servers and all msgs-per-op (Maelstrom's :net stats), server messages
+("msgs": per-op figures move with the op count, which the machine's load moves), availability
 ok-fraction, whether the kafka checker and the whole run are valid, ops, the error types,
 and poll lag from the history: for each acknowledged send, the time until a poll first
 returned it (median, p99 and max in ms, main-phase polls only; "final" counts the sends
@@ -30,11 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FLAGS_5C = ["--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]
 
 
-def run_once(seed, node_count, extra=()):
+def run_once(seed, node_count, extra=(), node=ROOT / "kafka_log.py"):
     """One simulator run; returns a dict of figures."""
     with tempfile.TemporaryDirectory() as store:
         cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin",
-               str(ROOT / "kafka_log.py"), "--node-count", str(node_count), *FLAGS_5C, *extra,
+               str(node), "--node-count", str(node_count), *FLAGS_5C, *extra,
                "--seed", str(seed), "--no-progress", "--store", store]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         results_path = Path(store) / "latest" / "results.json"
@@ -46,6 +47,7 @@ def run_once(seed, node_count, extra=()):
     return {"seed": seed, "valid": results["valid"], "checker": workload["valid"],
             "ops": results["op_count"],
             "servers": results["net"]["servers"]["msgs_per_op"],
+            "server_msgs": results["net"]["servers"]["msg_count"],
             "all": results["net"]["all"]["msgs_per_op"],
             "ok": results["availability"]["ok_fraction"],
             "errors": workload.get("error_types", []) + results.get("errors", [])[:1], **lag}
@@ -99,19 +101,20 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seeds", help="comma-separated seeds (default 1..runs)")
     parser.add_argument("--node-count", type=int, default=2)
+    parser.add_argument("--bin", default=ROOT / "kafka_log.py", help="another version to measure")
     parser.add_argument("extra", nargs="*", help="extra simulator flags, after --")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else range(1, args.runs + 1)
-    print(f"kafka_log.py, --node-count {args.node_count} {' '.join(FLAGS_5C + args.extra)}")
-    print(f"{'seed':>4} {'valid':>5} {'checker':>7} {'ops':>6} {'servers/op':>10} "
+    print(f"{args.bin}, --node-count {args.node_count} {' '.join(FLAGS_5C + args.extra)}")
+    print(f"{'seed':>4} {'valid':>5} {'checker':>7} {'ops':>6} {'servers/op':>10} {'msgs':>5} "
           f"{'all/op':>7} {'ok-fraction':>11} {'poll lag ms p50/p99/max':>23} {'final':>5} "
           f"{'cuts':>4} {'longest s':>9} {'catch-up ms':>11}  errors")
     rows = []
     for seed in seeds:
-        r = run_once(seed, args.node_count, args.extra)
+        r = run_once(seed, args.node_count, args.extra, args.bin)
         rows.append(r)
         print(f"{r['seed']:>4} {str(r['valid']):>5} {str(r['checker']):>7} {r['ops']:>6} "
-              f"{r['servers']:>10.4f} {r['all']:>7.3f} {r['ok']:>11.5f} "
+              f"{r['servers']:>10.4f} {r['server_msgs']:>5} {r['all']:>7.3f} {r['ok']:>11.5f} "
               f"{lag_text(r):>23} "
               f"{r['final_only']:>5} {r['cuts']:>4} {r['longest_cut']:>9.1f} {r['catch_up']:>11}  "
               f"{', '.join(map(str, r['errors'])) or '-'}", flush=True)

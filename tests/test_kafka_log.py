@@ -167,22 +167,20 @@ def test_two_nodes_poll_only_the_stable_prefix_and_resend_lost_syncs():
 
 # --- back-off, on a clock the test controls -------------------------------------------
 
-def test_syncs_to_a_silent_peer_back_off_and_resume_once_it_acknowledges():
+def test_resends_to_a_silent_peer_back_off_and_resume_once_it_answers():
     import kafka_log
     replica = kafka_log.Replica("n0", ["n0", "n1"])
     replica.send("k", 1)
-    ticks = [i * 0.05 for i in range(200)]          # 10 s, finer than the real rounds
-    sent = [(t, replica.sync_for("n1", t)) for t in ticks]
-    sent = [(t, body) for t, body in sent if body]
-    assert all(body["from"] == 0 and body["events"] == [["m", "k", 0, 1]] for _, body in sent)
-    gaps = [b - a for (a, _), (b, _) in zip(sent, sent[1:])]
-    expected = [0.2, 0.2, 0.4, 0.8] + [kafka_log.MAX_BACKOFF] * (len(gaps) - 4)
-    assert gaps == pytest.approx(expected, abs=0.06)    # (the next tick after each due time)
-    assert len(sent) == 10                              # every 200 ms would have been 50
-    replica.on_sync("n1", {"from": 0, "events": [], "floor": 1, "ack": 1,
-                           "your_floor": replica.next_offset, "need_ack": False})
-    replica.send("k", 2)
-    assert replica.sync_for("n1", 10.0)["events"] == [["m", "k", 2, 2]]   # at once
+    bodies = [replica.sync_for("n1") for _ in range(50)]         # 50 rounds (10 s)
+    full = [i for i, body in enumerate(bodies) if body["events"]]
+    assert full == [0, 1, 2, 4, 8, 16, 24, 32, 40, 48]     # 1, 1, 2, 4, then 8 rounds apart
+    assert all(bodies[i]["events"] == [["m", "k", 0, 1]] for i in full)
+    probes = [body for body in bodies if not body["events"]]     # every other round: a probe
+    assert len(probes) == 40 and all(p["need_ack"] and p["floor"] == -1 for p in probes)
+    # the peer answers a probe once the partition heals: the backlog goes at the next round
+    replica.on_sync("n1", {"from": 0, "events": [], "floor": 1, "ack": 0,
+                           "your_floor": -1, "need_ack": False})
+    assert replica.sync_for("n1")["events"] == [["m", "k", 0, 1]]
 
 
 # --- simulator runs ---------------------------------------------------------------------
