@@ -3,7 +3,9 @@
 
 Each round starts a process, waits for its init_ok, then (timer on) pipes N
 echo requests into it from a writer thread while reading replies until all N
-arrived. Prints requests/s for both, per round and the median, and the ratio.
+arrived. Prints requests/s for both, per round and the median, and the ratio, and the
+node process's CPU time per request (start-up included), which a loaded machine moves
+less than it moves throughput.
 
     python3 bench/bench_runtime.py [--requests 50000] [--rounds 5]
     python3 bench/bench_runtime.py --against REV    also echo.py on the runtime of git
@@ -59,7 +61,8 @@ def requests(n):
 
 
 def one_round(cmd, payload, n):
-    """Requests per second through cmd, measured after init_ok."""
+    """(requests per second through cmd, measured after init_ok; the process's CPU time
+    per request in microseconds, its start-up included)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
     proc.stdin.write((json.dumps(INIT) + "\n").encode())
     proc.stdin.flush()
@@ -77,8 +80,9 @@ def one_round(cmd, payload, n):
     elapsed = time.perf_counter() - start
     writer.join()
     proc.stdin.close()
-    proc.wait()
-    return n / elapsed
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return n / elapsed, (usage.ru_utime + usage.ru_stime) / n * 1e6
 
 
 def _write_all(pipe, payload):
@@ -108,16 +112,21 @@ def main():
         if args.against:
             commands[f"echo.py@{args.against}"] = checkout(args.against, old)
         rates = {name: [] for name in commands}
+        cpu = {name: [] for name in commands}
         for r in range(args.rounds):
             for name, cmd in commands.items():
-                rates[name].append(one_round(cmd, payload, args.requests))
-            print(f"round {r + 1}: " + ", ".join(f"{name} {rates[name][-1]:,.0f}/s"
-                                                 for name in commands), flush=True)
-    medians = {name: statistics.median(rates[name]) for name in commands}
-    raw = medians["raw loop"]
-    print(f"median over {args.rounds} rounds of {args.requests} requests: " +
-          ", ".join(f"{name} {rate:,.0f} req/s (ratio to raw loop {rate / raw:.2f})"
-                    for name, rate in medians.items()))
+                rate, cost = one_round(cmd, payload, args.requests)
+                rates[name].append(rate)
+                cpu[name].append(cost)
+            print(f"round {r + 1}: " + ", ".join(
+                f"{name} {rates[name][-1]:,.0f}/s ({cpu[name][-1]:.1f} us CPU)"
+                for name in commands), flush=True)
+    raw = statistics.median(rates["raw loop"])
+    print(f"median over {args.rounds} rounds of {args.requests} requests:")
+    for name in commands:
+        rate = statistics.median(rates[name])
+        print(f"  {name:>20}: {rate:,.0f} req/s (ratio to raw loop {rate / raw:.2f}), "
+              f"{statistics.median(cpu[name]):.1f} us CPU per request")
 
 
 if __name__ == "__main__":
