@@ -31,16 +31,19 @@ process crashed would be lost (Maelstrom's g-counter test has no crash nemesis).
 import random
 import time
 
-from maelstrom_node import KV, Node, RPCError, require
+from maelstrom_node import KV, Node, RPCError, require, settings
 
+# In ms, tunable with --NAME N (or GCOUNTER_NAME=N): the transcript test widens them.
+OPTS = {name: ms / 1000 for name, ms in settings("GCOUNTER", {
+    "quiet-ms": 500, "push-timeout-ms": 400, "kv-timeout-ms": 500}).items()}
 PERIOD = 1.5   # under load: at most one seq-kv write and one push per peer per PERIOD
-QUIET = 0.5    # no add for this long: write and push right away
-PUSH_TIMEOUT = 0.4  # a push without a reply by then is retried
+QUIET = OPTS["quiet-ms"]    # no add for this long: write and push right away
+PUSH_TIMEOUT = OPTS["push-timeout-ms"]  # a push without a reply by then is retried
 RETRY = 0.2    # wait after a failed write or push before trying again
 TICK = 0.05
 
 node = Node()
-kv = KV(node, "seq-kv", timeout=0.5)
+kv = KV(node, "seq-kv", timeout=OPTS["kv-timeout-ms"])
 
 
 class Counter:

@@ -53,7 +53,7 @@ def txn(msg):
     """Run a transaction against the local store and commit it at once."""
     ops = require(msg["body"], "txn", list)
     for op in ops:
-        if not (isinstance(op, list) and len(op) == 3 and op[0] in ("r", "w")):
+        if not (isinstance(op, list) and len(op) == 3 and op[0] in ("r", "w") and is_key(op[1])):
             raise RPCError.malformed_request(f"bad micro-op {op!r}")
     done, writes = [], {}
     for f, k, v in ops:
@@ -65,6 +65,11 @@ def txn(msg):
     if writes:
         commit(list(writes.items()))
     return {"type": "txn_ok", "txn": done}
+
+
+def is_key(k):
+    """Keys are ints (Maelstrom's) or strings: JSON values that stay distinct as dict keys."""
+    return isinstance(k, (int, str)) and not isinstance(k, bool)
 
 
 def read(k):
@@ -97,18 +102,29 @@ def replicate(msg):
     body, peer = msg["body"], msg["src"]
     if peer not in received:
         return None
-    ack = require(body, "ack", int)
+    ack, seq, txns = check_batch(body)
     if ack > acked[peer]:
         acked[peer] = ack
         progress[peer] = time.monotonic()
-    seq = require(body, "from_seq", int)
-    for counter, writes in require(body, "txns", list):
+    for counter, writes in txns:
         if seq > received[peer]:
             apply((counter, peer), writes)
             if seq == received[peer] + 1:
                 received[peer] = seq
         seq += 1
     return None
+
+
+def check_batch(body):
+    """A batch's ack, first seq and txns, every part checked before anything changes."""
+    ack, seq, txns = require(body, "ack", int), require(body, "from_seq", int), \
+        require(body, "txns", list)
+    for entry in txns:
+        if not (isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int
+                and isinstance(entry[1], list)
+                and all(isinstance(w, list) and len(w) == 2 and is_key(w[0]) for w in entry[1])):
+            raise RPCError.malformed_request(f"bad replicated txn {entry!r}")
+    return ack, seq, txns
 
 
 def flush():

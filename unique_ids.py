@@ -7,9 +7,10 @@ cannot hurt availability. Bit layout of the (non-negative, < 2**63) id:
 
     | 41 bits: ms since 2020-01-01 UTC | 10 bits: node index | 12 bits: sequence |
 
-Limits: 4096 ids per millisecond per node (4 million/s), node indexes 0-1023
-(taken from the digits of the node id, "n7" -> 7; else its position in
-node_ids), timestamps until about 2089. Ids sort by time to the millisecond.
+Limits: 4096 ids per millisecond per node (4 million/s), up to 1024 nodes (the
+index is the node's position in node_ids, the same list on every node, so two
+names never share one, whatever their digits), timestamps until about 2089.
+Ids sort by time to the millisecond.
 
 Trade-off: uniqueness across a restart rests on the wall clock. Within one
 process the timestamp never goes backwards: if the clock steps back, or a
@@ -31,9 +32,8 @@ state = {"index": 0, "ms": 0, "seq": 0}
 
 @node.on_init
 def pick_index():
-    digits = "".join(ch for ch in node.node_id if ch.isdigit())
-    index = int(digits) if digits else node.node_ids.index(node.node_id)
-    if not 0 <= index < 1 << NODE_BITS:
+    index = node.node_ids.index(node.node_id)
+    if index >= 1 << NODE_BITS:
         raise ValueError(f"node index {index} does not fit in {NODE_BITS} bits")
     state["index"] = index
 

@@ -13,7 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Each run is short, but every broadcast run ends with Maelstrom's 10 s recovery wait, so
-# all of them start together (they mostly sleep) and each test waits for its own.
+# the runs overlap (they mostly sleep) and each test waits for its own. They start one after
+# another, each once the previous one's nodes are up: 61 node processes starting at once on a
+# loaded machine can miss the simulator's 10 s init deadline.
 RUNS = {
     "one node": ["--node-count", "1", "--time-limit", "3", "--rate", "10"],
     "five nodes": ["--node-count", "5", "--time-limit", "4", "--rate", "20"],
@@ -33,14 +35,16 @@ class Run:
     def __init__(self, store, flags):
         self.store = store
         cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
-               str(ROOT / "broadcast.py"), "--seed", "3", "--no-progress",
-               "--store", str(store), *flags]
+               str(ROOT / "broadcast.py"), "--seed", "3", "--store", str(store), *flags]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, "PYTHONPATH": str(ROOT)})
+        # the first progress line comes once every node has answered init (or at an error)
+        self.first_line = self.proc.stderr.readline()
 
     def results(self):
         _, err = self.proc.communicate(timeout=240)
+        err = self.first_line + err
         path = self.store / "latest" / "results.json"
         assert path.exists(), err[-2000:]
         data = json.loads(path.read_text())

@@ -165,6 +165,24 @@ def test_two_nodes_poll_only_the_stable_prefix_and_resend_lost_syncs():
         pair.close()
 
 
+# --- back-off, on a clock the test controls -------------------------------------------
+
+def test_resends_to_a_silent_peer_back_off_and_resume_once_it_answers():
+    import kafka_log
+    replica = kafka_log.Replica("n0", ["n0", "n1"])
+    replica.send("k", 1)
+    bodies = [replica.sync_for("n1") for _ in range(50)]         # 50 rounds (10 s)
+    full = [i for i, body in enumerate(bodies) if body["events"]]
+    assert full == [0, 1, 2, 4, 8, 16, 24, 32, 40, 48]     # 1, 1, 2, 4, then 8 rounds apart
+    assert all(bodies[i]["events"] == [["m", "k", 0, 1]] for i in full)
+    probes = [body for body in bodies if not body["events"]]     # every other round: a probe
+    assert len(probes) == 40 and all(p["need_ack"] and p["floor"] == -1 for p in probes)
+    # the peer answers a probe once the partition heals: the backlog goes at the next round
+    replica.on_sync("n1", {"from": 0, "events": [], "floor": 1, "ack": 0,
+                           "your_floor": -1, "need_ack": False})
+    assert replica.sync_for("n1")["events"] == [["m", "k", 0, 1]]
+
+
 # --- simulator runs ---------------------------------------------------------------------
 
 RUNS = {

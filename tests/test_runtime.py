@@ -7,7 +7,7 @@ import time
 import pytest
 
 from fake_services import FakeLinKV, FakeSeqKV
-from maelstrom_node import Code, Node, RPCError, is_definite, require
+from maelstrom_node import Code, Node, RPCError, is_definite, require, settings
 from transcript import ROOT, Session, run
 
 NODE_SOURCE = textwrap.dedent(f"""
@@ -324,6 +324,9 @@ def test_registering_a_type_twice_raises():
 def test_codes_and_errors():
     assert [c for c in Code if not c.definite] == [Code.TIMEOUT, Code.CRASH]
     assert Code.TXN_CONFLICT.definite and not is_definite(1000) and is_definite(22)
+    # as Maelstrom's client: only registered definite codes are definite, whatever their range
+    assert [c for c in range(-5, 2000) if is_definite(c)] == [1, 10, 11, 12, 14, 20, 21, 22, 30]
+    assert not RPCError(5).definite and not RPCError(999).definite
     err = RPCError(20, "gone")
     assert err.code is Code.KEY_DOES_NOT_EXIST and err.definite
     assert RPCError(1234).code == 1234 and not RPCError(1234).definite
@@ -341,3 +344,13 @@ def test_require():
         with pytest.raises(RPCError) as info:
             require(body, key, kind)
         assert info.value.code == Code.MALFORMED_REQUEST
+
+
+def test_settings():
+    defaults = {"stale-ms": 300, "retry-ms": 2500}
+    assert settings("B", defaults, [], {}) == defaults
+    assert settings("B", defaults, ["--stale-ms", "7", "--other", "1", "x"], {}) == \
+        {"stale-ms": 7.0, "retry-ms": 2500}
+    env = {"B_STALE_MS": "5", "B_RETRY_MS": "not a number"}
+    assert settings("B", defaults, [], env) == {"stale-ms": 5.0, "retry-ms": 2500}
+    assert settings("B", defaults, ["--stale-ms", "9"], env)["stale-ms"] == 9.0   # argv wins

@@ -15,9 +15,9 @@ def test_transcript(path):
     play(load(path))
 
 
-def generate(node_id, count):
+def generate(node_id, count, node_ids=("n0", "n1", "n2")):
     init = {"src": "c0", "dest": node_id, "body": {"type": "init", "msg_id": 1, "node_id": node_id,
-                                                   "node_ids": ["n0", "n1", "n2"]}}
+                                                   "node_ids": list(node_ids)}}
     lines = [init] + [{"src": "c1", "dest": node_id, "body": {"type": "generate", "msg_id": i}}
                       for i in range(2, count + 2)]
     result = run(["unique_ids.py"], lines)
@@ -34,6 +34,12 @@ def test_unique_ids_are_unique_across_nodes_and_restarts():
     assert max(first) < min(restarted)
     assert {(i >> 12) & 1023 for i in first + restarted} == {0}
     assert {(i >> 12) & 1023 for i in other} == {1}
+
+
+def test_unique_ids_index_nodes_by_position_not_by_the_digits_in_their_names():
+    names = ["a1", "b1", "n7"]
+    indexes = [{(i >> 12) & 1023 for i in generate(name, 50, names)} for name in names]
+    assert indexes == [{0}, {1}, {2}]
 
 
 def test_unique_ids_survive_a_clock_step_back_and_a_full_millisecond(monkeypatch):

@@ -13,8 +13,9 @@ Transcript files (tests/transcripts/*.txt) read top to bottom:
     @ seq-kv stale              optional: a fake service (seq-kv|lin-kv, stale|fresh)
     > {"src":"c1",...}          a line sent to the node
     < {"src":"n1",...}          the exact line the node must print next
-    ~ 0.2                       pause (seconds) so the node's tasks can run, e.g. an
-                                rpc reply is merged before the next request is read
+    ~ 0.5                       pause (seconds), e.g. to step past a node's time window
+                                (no pause is needed for a reply to take effect: the
+                                runtime acts on a reply before it reads the next line)
 
 Each "<" line must arrive (within a timeout) before the next ">" is sent, so
 asynchronous nodes can be checked too. After the last line stdin is closed; the
