@@ -219,8 +219,8 @@ def test_read_skew_is_g_single_forbidden_from_snapshot_isolation_up():
          .txn([["r", 1, 1], ["r", 2, 2]]))
     models = ["read-committed", "snapshot-isolation", "repeatable-read", "serializable"]
     result = check(h, models, finals={"n0": {1: 2, 2: 2}})
-    assert result["anomaly_types"] == ["G-single"]
-    assert sorted(cycle_edges(result, "G-single")) == ["rw", "wr"]
+    assert result["anomaly_types"] == ["G-single-item"]
+    assert sorted(cycle_edges(result, "G-single-item")) == ["rw", "wr"]
     assert holds(result) == {"read-committed": True, "snapshot-isolation": False,
                              "repeatable-read": False, "serializable": False}
     assert result["valid"] is False
@@ -252,6 +252,19 @@ def test_write_skew_is_g2_item_which_snapshot_isolation_allows():
                              "strict-serializable": False}
 
 
+def test_two_nonadjacent_rw_edges_are_g_nonadjacent_which_snapshot_isolation_forbids():
+    # T1 -rw-> T2 -wr-> T3 -rw-> T4 -wr-> T1: each reader missed one write, saw another.
+    h = (History().txn([["r", 1, None], ["r", 4, 1]], process=0)
+         .txn([["w", 1, 1], ["w", 2, 1]], process=1)
+         .txn([["r", 2, 1], ["r", 3, None]], process=2)
+         .txn([["w", 3, 1], ["w", 4, 1]], process=3))
+    result = check(h, ["read-committed", "snapshot-isolation", "serializable"])
+    assert result["anomaly_types"] == ["G-nonadjacent-item"]
+    assert cycle_edges(result, "G-nonadjacent-item") == ["rw", "wr", "rw", "wr"]
+    assert holds(result) == {"read-committed": True, "snapshot-isolation": False,
+                             "serializable": False}
+
+
 def test_stale_read_after_a_completed_write_breaks_only_realtime_models():
     # T1 wrote x and completed; T2, invoked later by another process, still read nil.
     h = (History().txn([["w", 1, 1]], process=0)
@@ -259,8 +272,8 @@ def test_stale_read_after_a_completed_write_breaks_only_realtime_models():
     models = ["serializable", "strong-session-serializable", "strict-serializable",
               "strong-snapshot-isolation"]
     result = check(h, models)
-    assert result["anomaly_types"] == ["G-single-realtime"]
-    assert sorted(cycle_edges(result, "G-single-realtime")) == ["realtime", "rw"]
+    assert result["anomaly_types"] == ["G-single-item-realtime"]
+    assert sorted(cycle_edges(result, "G-single-item-realtime")) == ["realtime", "rw"]
     assert holds(result) == {"serializable": True, "strong-session-serializable": True,
                              "strict-serializable": False, "strong-snapshot-isolation": False}
 
@@ -268,7 +281,7 @@ def test_stale_read_after_a_completed_write_breaks_only_realtime_models():
 def test_a_stale_read_by_the_same_process_is_a_process_anomaly():
     h = History().txn([["w", 1, 1]], process=0).txn([["r", 1, None]], process=0)
     result = check(h, ["strong-session-serializable", "serializable"])
-    assert result["anomaly_types"] == ["G-single-process"]
+    assert result["anomaly_types"] == ["G-single-item-process"]
     assert holds(result) == {"strong-session-serializable": False, "serializable": True}
 
 
@@ -288,13 +301,14 @@ def test_realtime_edges_are_a_transitive_reduction():
     assert sum(len(out) for out in graph.out.values()) == 9
 
 
-def test_a_walk_through_a_txn_twice_is_cut_to_a_simple_cycle():
+def test_a_walk_through_a_txn_twice_is_split_into_simple_cycles():
     rw, ww = RW, WW
     walk = [(1, 2, rw), (2, 1, ww), (1, 3, ww), (3, 4, rw), (4, 1, ww)]
-    assert cycles.simple_cycle(walk) == [(1, 2, rw), (2, 1, ww)]
-    assert cycles.classify([rw, ww, REALTIME]) == "G-single-realtime"
+    assert cycles.split_simple(walk) == [[(1, 3, ww), (3, 4, rw), (4, 1, ww)],
+                                         [(1, 2, rw), (2, 1, ww)]]
+    assert cycles.classify([rw, ww, REALTIME]) == "G-single-item-realtime"
     assert cycles.classify([rw, rw, ww]) == "G2-item"
-    assert cycles.classify([rw, ww, rw, ww]) == "G-nonadjacent"
+    assert cycles.classify([rw, ww, rw, ww]) == "G-nonadjacent-item"
 
 
 def test_models_this_checker_cannot_fully_see_are_not_claimed():
@@ -385,5 +399,6 @@ def test_sim_a_totally_available_node_is_read_committed_but_not_serializable(tmp
     result = workload_result(results)
     assert holds(result) == {"read-committed": True, "serializable": False,
                              "strict-serializable": False}
-    assert {"G-single", "G-nonadjacent", "G2-item", "lost-update"} & set(result["anomaly_types"])
+    assert {"G-single-item", "G-nonadjacent-item", "G2-item",
+            "lost-update"} & set(result["anomaly_types"])
     assert code == 1
