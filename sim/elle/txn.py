@@ -76,6 +76,21 @@ def malformed(txn):
     return None
 
 
+def single_txn_anomalies(oks, internal_case, future_read_case):
+    """{type: cases} an ok transaction shows on its own: malformed, and the datatype's internal
+    and future-read cases (each a function of one txn returning a case or None)."""
+    anomalies = defaultdict(list)
+    for txn in oks:
+        problem = malformed(txn)
+        if problem:
+            anomalies["malformed"].append({"op": txn.describe(), "problem": problem})
+        for name, case in (("internal", internal_case(txn)),
+                           ("future-read", future_read_case(txn))):
+            if case:
+                anomalies[name].append(case)
+    return anomalies
+
+
 def lost_update_cases(oks):
     """Elle's lost update: two committed txns read the same version of k and both wrote k."""
     by_read = defaultdict(list)
