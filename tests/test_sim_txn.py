@@ -15,6 +15,7 @@ from sim.elle import cycles
 from sim.elle.graph import REALTIME, RW, WW, Graph, order_edges
 from sim.history import History as Paired
 from sim.workloads import txn_rw_register as txn
+from txn_histories import History
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,29 +59,6 @@ def test_generator_honours_txn_length_and_writes_per_key_options():
 
 
 # --- checker on synthetic histories ------------------------------------------------------
-
-class History:
-    """Builds a history of sequential txns, each invoke immediately followed by its completion."""
-
-    def __init__(self):
-        self.ops = []
-
-    def txn(self, mops, type="ok", process=0):
-        asked = [[f, k, None if f == "r" else v] for f, k, v in mops]
-        for t, value in (("invoke", asked), (type, mops if type == "ok" else asked)):
-            self.ops.append({"index": len(self.ops), "type": t, "f": "txn", "value": value,
-                             "process": process, "time": len(self.ops) * 1000})
-        return self
-
-    def together(self, *txns):
-        """Concurrent ok txns: every invocation first, then every completion."""
-        for t in ("invoke", "ok"):
-            for process, mops in enumerate(txns):
-                value = [[f, k, None if f == "r" and t == "invoke" else v] for f, k, v in mops]
-                self.ops.append({"index": len(self.ops), "type": t, "f": "txn", "value": value,
-                                 "process": 10 + process, "time": len(self.ops) * 1000})
-        return self
-
 
 def check(history, models=("read-committed",), finals=None):
     extra = None
