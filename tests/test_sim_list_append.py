@@ -78,7 +78,8 @@ def test_reads_that_are_not_prefixes_of_one_another_are_incompatible_orders():
 
 
 def test_reading_a_failed_append_is_g1a():
-    h = History().txn([["append", 1, 1]], type="fail").txn([["r", 1, [1]]])
+    h = (History().txn([["append", 1, 1]], type="fail").txn([["append", 2, 1]])
+         .txn([["r", 1, [1]], ["r", 2, [1]]]))
     result = check(h, ["read-committed"])
     assert result["anomaly_types"] == ["G1a"]
     assert result["anomalies"]["G1a"][0]["element"] == 1
@@ -95,14 +96,15 @@ def test_a_read_ending_at_an_intermediate_append_is_g1b_unless_it_is_ones_own():
 
 
 def test_a_read_disagreeing_with_the_txns_own_appends_is_internal():
-    lost_own = History().txn([["r", 1, [5]], ["append", 1, 6], ["r", 1, [5]]])
+    before = History().txn([["append", 1, 5]])
+    lost_own = before.txn([["r", 1, [5]], ["append", 1, 6], ["r", 1, [5]]])
     result = check(lost_own, ["serializable"])
     assert result["anomaly_types"] == ["internal"]
     assert result["anomalies"]["internal"][0]["expected"] == [5, 6]
-    unknown_prefix = History().txn([["append", 1, 6], ["r", 1, [7, 5]]])
-    assert check(unknown_prefix, ["serializable"])["anomalies"]["internal"][0]["expected"] == [
-        "...", 6]
-    fine = History().txn([["append", 1, 6], ["r", 1, [4, 5, 6]]])
+    unknown_prefix = History().txn([["append", 1, 5]]).txn([["append", 1, 6], ["r", 1, [6, 5]]])
+    result = check(unknown_prefix, ["serializable"])
+    assert result["anomalies"]["internal"][0]["expected"] == ["...", 6]
+    fine = History().txn([["append", 1, 5]]).txn([["append", 1, 6], ["r", 1, [5, 6]]])
     assert check(fine, ["serializable"])["anomaly_types"] == []
 
 
@@ -197,6 +199,13 @@ def test_an_unread_append_follows_the_last_element_read():
     rw = next(s for s in result["anomalies"]["G-single-item-realtime"][0]["cycle"]
               if s["type"] == "rw")
     assert (rw["value"], rw["value'"], rw["via"]) == (2, 3, list_append.UNREAD)
+
+
+def test_a_history_without_a_single_dependency_is_unknown_as_elle_says():
+    h = History().together([["append", 1, 1]], [["append", 2, 1]])
+    result = check(h)
+    assert result["anomaly_types"] == ["empty-transaction-graph"]
+    assert result["valid"] == "unknown"
 
 
 def test_an_info_txn_writes_but_its_null_reads_count_for_nothing():

@@ -3,7 +3,8 @@ result: the dependency graph the requested models need, its cycles found and exp
 per model whether it holds (valid = every model holds).
 
 As Elle's result map, only anomalies the requested models care about are reported (those
-implying an anomaly one of them forbids). The graph has rw edges only when a requested model
+implying an anomaly one of them forbids), and a graph without a single edge makes the verdict
+"unknown" (Elle's empty-transaction-graph) unless some model already fails. The graph has rw edges only when a requested model
 forbids a cycle with one, and realtime or process edges as Elle adds them (sim.elle.models.
 order_kind).
 
@@ -17,6 +18,7 @@ from sim.elle.models import (CYCLE_SPECS, KNOWN_MODELS, forbidden, model_specs, 
                              order_kind, reportable)
 
 EXAMPLES = 8
+UNKNOWN = {"empty-transaction-graph"}   # Elle's anomalies that make a verdict unknown
 
 
 def explainer(by_id, graph):
@@ -53,6 +55,9 @@ def cycle_anomalies(history, committed, versions, models):
                        for size, steps in cycles[:EXAMPLES]]
                 for name, cycles in found.items()}
     counts = {name: len(cycles) for name, cycles in found.items()}
+    if not any(graph.out.values()):
+        examples["empty-transaction-graph"] = [{"txns": len(committed)}]
+        counts["empty-transaction-graph"] = 1
     return cycle_exists(graph, specs | {"PL-1", "PL-2"}), examples, counts
 
 
@@ -65,11 +70,14 @@ def analyse(history, committed, versions, models, anomalies):
     anomalies.update(examples)
     counts.update(cycle_counts)
     forbids = forbidden(models)
-    shown = sorted(k for k in anomalies if reportable(k, forbids))
+    shown = sorted(k for k in anomalies if reportable(k, forbids) or k in UNKNOWN)
     cycle_exists_names = {f"{name}-cycle-exists" for name in fired}
     verdicts = {m: model_verdict(m, set(anomalies) | cycle_exists_names) for m in models}
+    valid = all(v["holds"] is True for v in verdicts.values())
+    if valid and UNKNOWN & set(anomalies):
+        valid = "unknown"
     return {
-        "valid": all(v["holds"] is True for v in verdicts.values()),
+        "valid": valid,
         "anomaly_types": shown,
         "anomaly_counts": {k: counts[k] for k in shown},
         "anomalies": {k: anomalies[k][:EXAMPLES] for k in shown},
