@@ -5,15 +5,17 @@ per model whether it holds (valid = every model holds).
 As Elle's result map, only anomalies the requested models care about are reported (those
 implying an anomaly one of them forbids), and a graph without a single edge makes the verdict
 "unknown" (Elle's empty-transaction-graph) unless some model already fails. The graph has rw edges only when a requested model
-forbids a cycle with one, and realtime or process edges as Elle adds them (sim.elle.models.
-order_kind).
+forbids a cycle with one, and realtime or process edges when a model's cycle-exists spec
+needs them; the typed cycle search sees only the order edges Elle would add (realtime, else
+process: sim.elle.models.order_kind), so cycles get Elle's names, while each model is still
+judged on the edges it needs (strict-serializable implies session models, for instance).
 
 A datatype checker calls `analyse` with its own anomalies (those found without cycles) and
 adds its own fields to the result.
 """
 
 from sim.elle.cycles import cycle_exists, find_cycles
-from sim.elle.graph import KIND_NAMES, PROCESS, REALTIME, RW, data_graph, order_edges
+from sim.elle.graph import DATA, KIND_NAMES, PROCESS, REALTIME, RW, data_graph, order_edges
 from sim.elle.models import (CYCLE_SPECS, KNOWN_MODELS, forbidden, model_specs, model_verdict,
                              order_kind, reportable)
 
@@ -43,14 +45,16 @@ def cycle_anomalies(history, committed, versions, models):
     """Build the graph the models need and search it. Returns ({spec: stats},
     {type: explained cycles, up to EXAMPLES}, {type: count of components with one})."""
     specs = set().union(*(model_specs(m) for m in models if m in KNOWN_MODELS))
-    needs_rw = any(CYCLE_SPECS[name][0] & RW for name in specs)
+    kinds = 0
+    for name in specs:
+        kinds |= CYCLE_SPECS[name][0]
     by_id = {t.id: t for t in committed}
-    graph = data_graph(versions, with_rw=needs_rw)
-    kind = order_kind(models)
-    if kind:
-        order_edges(graph, history, by_id, kind)
+    graph = data_graph(versions, with_rw=bool(kinds & RW))
+    elle_kind = order_kind(models)
+    if (kinds | elle_kind) & (PROCESS | REALTIME):
+        order_edges(graph, history, by_id, kinds | elle_kind)
     explain = explainer(by_id, graph)
-    found = find_cycles(graph)
+    found = find_cycles(graph, DATA | elle_kind)
     examples = {name: [{"scc_size": size, "cycle": [explain(*step) for step in steps]}
                        for size, steps in cycles[:EXAMPLES]]
                 for name, cycles in found.items()}

@@ -172,12 +172,13 @@ def classify(kinds):
     return base + ("-process" if PROCESS in kinds else "")
 
 
-def find_cycles(graph):
+def find_cycles(graph, kinds=DATA | PROCESS | REALTIME):
     """{cycle type: [(component size, [(txn, txn', kind), ...]), ...]}: per strongly connected
-    component of the whole graph, one example of each type found (see the module docstring)."""
+    component of the graph's edges of the given kinds, one example of each type found (see the
+    module docstring)."""
     found = defaultdict(list)
-    for comp in sorted(component_sets(graph, DATA | PROCESS | REALTIME), key=min):
-        search = ComponentSearch(graph, comp)
+    for comp in sorted(component_sets(graph, kinds), key=min):
+        search = ComponentSearch(graph, comp, kinds)
         implied = set()
         for name, kinds, rule, needs in CYCLE_TYPES:
             if name in implied or not search.has(needs):
@@ -190,11 +191,13 @@ def find_cycles(graph):
 
 
 class ComponentSearch:
-    """Typed cycle search inside one strongly connected component."""
+    """Typed cycle search inside one strongly connected component, on edges of the given
+    kinds."""
 
-    def __init__(self, graph, comp):
+    def __init__(self, graph, comp, kinds):
         self.comp = comp
-        self.out = {a: {b: m for b, m in graph.out.get(a, {}).items() if b in comp}
+        self.out = {a: {b: m & kinds for b, m in graph.out.get(a, {}).items()
+                        if b in comp and m & kinds}
                     for a in comp}
         self.present = 0
         for edges in self.out.values():
