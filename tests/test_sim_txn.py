@@ -269,6 +269,15 @@ def test_a_stale_read_by_the_same_process_is_a_process_anomaly():
     assert holds(result) == {"strong-session-serializable": False, "strict-serializable": False}
 
 
+def test_every_component_is_searched_on_the_same_edges():
+    # two separate stale reads, each by its writer's own process: two components, each a
+    # G-single-item-process
+    h = (History().txn([["w", 1, 1]], process=0).txn([["r", 1, None]], process=0)
+         .txn([["w", 2, 1]], process=1).txn([["r", 2, None]], process=1))
+    result = check(h, ["strong-session-serializable"])
+    assert result["anomaly_counts"] == {"G-single-item-process": 2}
+
+
 def test_concurrent_txns_have_no_realtime_order():
     # The same stale read, but T2 was invoked before T1 completed: no anomaly.
     h = History().together([["w", 1, 1]], [["r", 1, None]])

@@ -12,7 +12,6 @@ jepsen-io/elle: txn.clj, graph.clj, consistency_model.clj).
                cycles found and explained, every requested model judged
 
 A datatype checker (sim.checkers.rw_register, sim.checkers.list_append) adds only its own
-inference:
-which transactions committed, what the history proves of each key's version order, and the
-anomalies found without cycles.
+inference: which transactions committed, what the history proves of each key's version order,
+and the anomalies found without cycles.
 """

@@ -180,10 +180,10 @@ def find_cycles(graph, kinds=DATA | PROCESS | REALTIME):
     for comp in sorted(component_sets(graph, kinds), key=min):
         search = ComponentSearch(graph, comp, kinds)
         implied = set()
-        for name, kinds, rule, needs in CYCLE_TYPES:
+        for name, type_kinds, rule, needs in CYCLE_TYPES:
             if name in implied or not search.has(needs):
                 continue
-            steps = search.cycle(name, kinds, rule, needs)
+            steps = search.cycle(name, type_kinds, rule, needs)
             if steps:
                 found[name].append((len(comp), steps))
                 implied |= closure([name], ANOMALY_IMPLIES)
