@@ -31,6 +31,8 @@ ROWS = [
     ("txn_6a", "calib_txn_single.py",
      "-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n "
      "--consistency-models read-uncommitted --availability total"),
+    ("lia_local_1", "calib_lia_local.py", "-w txn-list-append --node-count 1 --time-limit 10 --rate 100"),
+    ("lia_local_2", "calib_lia_local.py", "-w txn-list-append --node-count 2 --time-limit 10 --rate 100"),
 ]
 
 QUANTILES = ("0", "0.5", "0.95", "0.99", "1")
@@ -45,13 +47,15 @@ def maelstrom_figures(name):
         m = re.search(pattern, text, re.S)
         return float(m.group(1)) if m else None
 
+    verdicts = re.findall(r"^ :valid\? (\w+)\}", text, re.M)   # the top-level map's last key
+    anomalies = re.search(r":anomaly-types \(([^)]*)\)", text)
     lat = re.search(r":stable-latencies \{([^}]*)\}", text)
     latencies = None
     if lat:
         pairs = dict(p.split() for p in lat.group(1).split(","))
         latencies = [int(pairs[q]) for q in QUANTILES]
     return {
-        "valid": "Everything looks good" in text,
+        "valid": verdicts[-1:] == ["true"],
         "ops": number(r":stats \{:valid\? \w+,\s*:count (\d+)"),
         "all": number(r":all \{[^}]*:msgs-per-op ([\d.]+)"),
         "servers": number(r":servers \{[^}]*:msgs-per-op ([\d.]+)"),
@@ -59,6 +63,8 @@ def maelstrom_figures(name):
         "latencies": latencies,
         "ok_fraction": number(r":ok-fraction ([\d.]+)"),
         "lost": number(r":lost-count (\d+)"),
+        "anomalies": (sorted(a.lstrip(":") for a in anomalies.group(1).split()) if anomalies
+                      else [] if ":workload {:valid? true}" in text else None),   # Elle, valid
     }
 
 
@@ -77,6 +83,7 @@ def sim_figures(results):
         "latencies": [lat.get(q) for q in QUANTILES] if lat else None,
         "ok_fraction": results.get("availability", {}).get("ok_fraction"),
         "lost": workload.get("lost_count", workload.get("lost-count")),
+        "anomalies": workload.get("anomaly_types") if "anomaly_types" in workload else None,
     }
 
 
@@ -95,7 +102,8 @@ def cells(fig):
         return "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) and v != int(v) else f"{int(v)}")
     lat = "/".join("-" if x is None else str(int(x)) for x in fig["latencies"]) if fig["latencies"] else "-"
     return ["valid" if fig["valid"] else "INVALID", num(fig["ops"]), num(fig["all"]), num(fig["servers"]),
-            num(fig["server_msgs"]), lat, ("-" if fig["ok_fraction"] is None else f"{fig['ok_fraction']:.5f}"), num(fig["lost"])]
+            num(fig["server_msgs"]), lat, ("-" if fig["ok_fraction"] is None else f"{fig['ok_fraction']:.5f}"), num(fig["lost"]),
+            "-" if fig["anomalies"] is None else " ".join(fig["anomalies"]) or "none"]
 
 
 def main(argv=None):
@@ -104,7 +112,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int)
     opts = parser.parse_args(argv)
     header = ["run", "source", "verdict", "ops", "all msgs/op", "servers msgs/op", "server msgs",
-              "stable latency 0/.5/.95/.99/1", "ok-fraction", "lost"]
+              "stable latency 0/.5/.95/.99/1", "ok-fraction", "lost", "anomaly types"]
     table = [header]
     for name, node, flags in ROWS:
         if opts.only and name not in opts.only:

@@ -100,7 +100,8 @@ def print_summary(results, out):
       f"clients {net['clients']['send_count']}, servers {net['servers']['send_count']} "
       f"({net['servers']['msgs_per_op']:.4g}/op)\n")
     wl = c["workload"]
-    w(f"workload      {'valid' if wl.get('valid') is True else 'INVALID'}")
+    label = {True: "valid", "unknown": "unknown (not valid)"}.get(wl.get("valid"), "INVALID")
+    w(f"workload      {label}")
     shown = [(k, v) for k, v in wl.items() if k != "valid"]
     w(": " + ", ".join(f"{k} {_short(v)}" for k, v in shown[:12]) + "\n" if shown else "\n")
     if "stable_latencies" in results and results["stable_latencies"]:

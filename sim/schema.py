@@ -10,6 +10,8 @@ A schema is one of:
                wrap a value in Optional(S) for a key that may be absent
   MapOf(S)     a map with any string keys whose values match S
   Nullable(S)  None or S
+  Eq(x)        exactly the value x
+  Either(S1, S2...)  whichever of the schemas matches
 """
 
 
@@ -28,6 +30,16 @@ class Nullable:
         self.schema = schema
 
 
+class Eq:
+    def __init__(self, value):
+        self.value = value
+
+
+class Either:
+    def __init__(self, *schemas):
+        self.schemas = schemas
+
+
 REPLY_ENVELOPE = ("type", "in_reply_to", "msg_id")
 
 
@@ -42,6 +54,12 @@ def validate(value, schema, path="body", allowed_extra=()):
         return None if isinstance(value, schema) else f"{path}: expected {schema.__name__}, got {value!r}"
     if isinstance(schema, Nullable):
         return None if value is None else validate(value, schema.schema, path)
+    if isinstance(schema, Eq):
+        ok = type(value) is type(schema.value) and value == schema.value
+        return None if ok else f"{path}: expected {schema.value!r}, got {value!r}"
+    if isinstance(schema, Either):
+        errors = [validate(value, sub, path) for sub in schema.schemas]
+        return None if None in errors else " or ".join(errors)
     if isinstance(schema, list):
         if not isinstance(value, list):
             return f"{path}: expected a list, got {value!r}"

@@ -17,7 +17,7 @@ from collections import defaultdict
 from sim.elle.analysis import EXAMPLES, analyse
 from sim.elle.graph import Versions
 from sim.elle.txn import (ext_reads, ext_writes, history_txns, intermediate_writes,
-                          lost_update_cases, malformed)
+                          lost_update_cases, single_txn_anomalies)
 
 
 def check(history, models, probe=None):
@@ -53,16 +53,8 @@ def final_state(probe):
 
 def simple_anomalies(txns, oks, finals):
     """Everything but cycles: malformed, internal, future-read, G1a, G1b, lost-update."""
-    anomalies = defaultdict(list)
+    anomalies = single_txn_anomalies(oks, internal_case, future_read_case)
     failed = {(k, v): t for t in txns if t.type == "fail" for f, k, v in t.mops if f == "w"}
-    for txn in oks:
-        problem = malformed(txn)
-        if problem:
-            anomalies["malformed"].append({"op": txn.describe(), "problem": problem})
-        for name, case in (("internal", internal_case(txn)),
-                           ("future-read", future_read_case(txn))):
-            if case:
-                anomalies[name].append(case)
     g1a, g1b = read_anomalies(oks, failed, intermediate_writes(txns))
     anomalies["G1a"] += g1a
     anomalies["G1b"] += g1b

@@ -15,40 +15,40 @@ KIND_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realt
 
 class Versions:
     """What a datatype's inference proved of each key's version order, and who installed and
-    who observed each version; filled in with add_write, add_read and follow."""
+    who observed each version; filled in with add_write, add_read and follow. The version None
+    is the initial state: nobody installed it."""
 
     def __init__(self):
         self.writer = {}                   # (k, v) -> committed txn that installed v of k
-        self.readers = defaultdict(list)   # (k, v) -> ok txns that observed v of k
+        self.readers = defaultdict(list)   # (k, v) -> txns that observed v of k
         self.next = defaultdict(dict)      # (k, v) -> {v': why} for versions known to follow v
-        self.wrote = defaultdict(dict)     # txn id -> {k: v} it installed
-        self.read = defaultdict(dict)      # txn id -> {k: v} it observed
 
     def add_write(self, txn, k, v):
         self.writer[(k, v)] = txn
-        self.wrote[txn.id][k] = v
 
     def add_read(self, txn, k, v):
         self.readers[(k, v)].append(txn)
-        self.read[txn.id][k] = v
 
     def follow(self, k, v, v2, why):
         self.next[(k, v)].setdefault(v2, why)
 
-    def why(self, k, v, v2):
-        return self.next.get((k, v), {}).get(v2)
-
 
 class Graph:
-    """Transaction dependency edges: out[a][b] is a bit mask of edge kinds (WW, WR, ...)."""
+    """Transaction dependency edges: out[a][b] is a bit mask of edge kinds (WW, WR, ...), and
+    why[(a, b, kind)] what first put that edge there: (key, value, value', via) for data
+    edges, None for process and realtime ones."""
 
     def __init__(self):
         self.out = defaultdict(dict)
+        self.why = {}
 
-    def link(self, a, b, kind):
+    def link(self, a, b, kind, why=None):
         if a != b:
             edges = self.out[a]
-            edges[b] = edges.get(b, 0) | kind
+            mask = edges.get(b, 0)
+            if not mask & kind:
+                edges[b] = mask | kind
+                self.why[(a, b, kind)] = why
 
 
 def data_graph(versions, with_rw):
@@ -58,18 +58,19 @@ def data_graph(versions, with_rw):
         writer = versions.writer.get((k, v)) if v is not None else None
         if writer is not None:
             for reader in readers:
-                graph.link(writer.id, reader.id, WR)
+                graph.link(writer.id, reader.id, WR, (k, v, None, None))
     for (k, v), nexts in versions.next.items():
         writer = versions.writer.get((k, v)) if v is not None else None
         readers = versions.readers.get((k, v), ()) if with_rw else ()
-        for v2 in nexts:
+        for v2, via in nexts.items():
             later = versions.writer.get((k, v2))
             if later is None:
                 continue
+            why = (k, v, v2, via)
             if writer is not None:
-                graph.link(writer.id, later.id, WW)
+                graph.link(writer.id, later.id, WW, why)
             for reader in readers:
-                graph.link(reader.id, later.id, RW)
+                graph.link(reader.id, later.id, RW, why)
     return graph
 
 

@@ -101,6 +101,7 @@ _VARIANT_CHAINS = {  # base anomaly -> what it implies, applied to "", -process,
     "G-nonadjacent": ["G2"], "G2-item": ["G2"], "G1": [], "G2": [],
 }
 ANOMALY_IMPLIES = defaultdict(list, {"G1a": ["G1"], "G1b": ["G1"], "future-read": ["G1c"],
+                                     "incompatible-order": ["G1a"], "dirty-update": ["G1a"],
                                      "lost-update": ["write-skew", "G2-item"],
                                      "write-skew": ["G2"], "G-single": ["GSIb"],
                                      "GSIa": ["GSI"], "GSIb": ["GSI"]})
@@ -165,14 +166,30 @@ def model_specs(model):
     return {canonical(m) for m in implied_models(model)} & set(CYCLE_SPECS)
 
 
-def with_item_variants(types):
-    """All our rw edges are item anti-dependencies, so G-single is also G-single-item (Adya)."""
-    out = set(types)
-    for t in types:
-        for base in ("G-single", "G-nonadjacent"):
-            if t == base or t.startswith(base + "-"):
-                out.add(base + "-item" + t[len(base):])
+def forbidden(models):
+    """Every anomaly one of the models forbids directly or through the models it implies."""
+    out = {"malformed"}
+    for model in models:
+        if model in KNOWN_MODELS:
+            for m in implied_models(model):
+                out.update(FORBIDS.get(m, ()))
     return out
+
+
+def reportable(anomaly, forbids):
+    """Elle reports an anomaly only when it implies one the models forbid."""
+    return bool(closure([anomaly], ANOMALY_IMPLIES) & forbids)
+
+
+def order_kind(models):
+    """The order edges Elle adds for the models: realtime when a forbidden anomaly has a
+    realtime variant of a cycle, else process when one has a process variant, else none."""
+    forbids = forbidden(models)
+    for kind, suffix in ((REALTIME, "-realtime"), (PROCESS, "-process")):
+        for base in _VARIANT_CHAINS:
+            if reportable(base + suffix, forbids):
+                return kind
+    return 0
 
 
 def model_verdict(model, found):
@@ -180,9 +197,8 @@ def model_verdict(model, found):
     if model not in KNOWN_MODELS:
         return {"forbids": [], "found": [], "holds": "not-checked",
                 "not_checked": ["unknown consistency model"]}
-    models = implied_models(model)
-    forbids = {"malformed"}.union(*(FORBIDS.get(m, ()) for m in models))
-    present = closure(with_item_variants(found), ANOMALY_IMPLIES)
+    forbids = forbidden([model])
+    present = closure(found, ANOMALY_IMPLIES)
     violated = sorted(present & forbids)
     unseen = sorted(forbids & UNSEEN)
     if unseen and any(CYCLE_SPECS[s][0] & RW for s in model_specs(model)):

@@ -1,9 +1,9 @@
 """Transactions as Elle sees them, and the anomalies every datatype finds the same way.
 
-A transaction is an op of f "txn" whose value is a list of micro-ops [f, k, v] ("r" a read,
-"w" a write). Its external reads are the first access of each key when that is a read; its
-external writes the last write of each key. Writes are unique per key, so a value names the
-transaction that wrote it.
+A transaction is an op of f "txn" whose value is a list of micro-ops [f, k, v]: "r" a read,
+anything else a write ("w" sets a register, "append" adds to a list). Its external reads are the
+first access of each key when that is a read; its external writes the last write of each key.
+Written values are unique per key, so a value names the transaction that wrote it.
 """
 
 from collections import defaultdict
@@ -51,7 +51,16 @@ def ext_reads(mops):
 
 def ext_writes(mops):
     """{k: v} for the last write of each key."""
-    return {k: v for f, k, v in mops if f == "w"}
+    return {k: v for f, k, v in mops if f != "r"}
+
+
+def frozen(value):
+    """A hashable stand-in for a read value (lists become tuples), for grouping equal reads."""
+    if isinstance(value, list):
+        return tuple(frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    return value
 
 
 def malformed(txn):
@@ -62,9 +71,24 @@ def malformed(txn):
     if len(asked) != len(txn.mops):
         return "wrong number of micro-ops"
     for (f0, k0, v0), (f1, k1, v1) in zip(asked, txn.mops):
-        if f0 != f1 or k0 != k1 or (f0 == "w" and v0 != v1):
+        if f0 != f1 or k0 != k1 or (f0 != "r" and v0 != v1):
             return f"micro-op {[f1, k1, v1]} answers {[f0, k0, v0]}"
     return None
+
+
+def single_txn_anomalies(oks, internal_case, future_read_case):
+    """{type: cases} an ok transaction shows on its own: malformed, and the datatype's internal
+    and future-read cases (each a function of one txn returning a case or None)."""
+    anomalies = defaultdict(list)
+    for txn in oks:
+        problem = malformed(txn)
+        if problem:
+            anomalies["malformed"].append({"op": txn.describe(), "problem": problem})
+        for name, case in (("internal", internal_case(txn)),
+                           ("future-read", future_read_case(txn))):
+            if case:
+                anomalies[name].append(case)
+    return anomalies
 
 
 def lost_update_cases(oks):
@@ -74,9 +98,9 @@ def lost_update_cases(oks):
         writes = ext_writes(txn.mops)
         for k, v in ext_reads(txn.mops).items():
             if k in writes:
-                by_read[(k, v)].append(txn)
-    return [{"key": k, "value": v, "txns": [t.describe() for t in txns]}
-            for (k, v), txns in by_read.items() if len(txns) > 1]
+                by_read[(k, frozen(v))].append((txn, v))
+    return [{"key": k, "value": found[0][1], "txns": [t.describe() for t, _ in found]}
+            for (k, _), found in by_read.items() if len(found) > 1]
 
 
 def intermediate_writes(txns):
@@ -85,7 +109,7 @@ def intermediate_writes(txns):
     for txn in txns:
         last = {}
         for f, k, v in txn.mops:
-            if f == "w":
+            if f != "r":
                 if k in last:
                     found[(k, last[k])] = txn
                 last[k] = v

@@ -1,11 +1,7 @@
 """Maelstrom's txn-rw-register workload: transactions over integer registers.
 
-Client: `txn {txn: [[f, k, v], ...]}` -> `txn_ok {txn}` with reads filled in (ints or null).
-The client is reusable after an info (no reopen), and no op is idempotent.
-
-Generator (Elle's wr-txns, as Maelstrom configures it): 1..4 micro-ops per transaction
-(--max-txn-length) from the shared key pool (sim.workloads.keypool: 10 keys, 16 writes per
-key). No final phase.
+Generator and client: sim.workloads.txn (Elle's wr-txns; `txn` -> `txn_ok` with reads filled
+in, ints or null).
 
 Probe (simulator-only): after the run, every key is read on every node until the nodes agree
 (or 5 s pass); the final state is the checker's last source of version order.
@@ -14,14 +10,12 @@ every consistency model Elle knows, including dirty writes (G0) Maelstrom cannot
 """
 
 import asyncio
-import time
 
 from sim.checkers import rw_register
 from sim.schema import Nullable
-from sim.workloads.base import ClientError, SchemaError, Workload
-from sim.workloads.keypool import KEY_COUNT, MAX_WRITES_PER_KEY, KeyPool
+from sim.workloads.base import ClientError, SchemaError
+from sim.workloads.txn import TxnWorkload
 
-MAX_TXN_LENGTH = 4
 TXN_OK = {"txn": [(str, int, Nullable(int))]}
 PROBE_WAIT = 5.0  # seconds the probe waits for nodes to agree on the final state
 PROBE_CHUNK = 4
@@ -29,28 +23,18 @@ PROBE_TIMEOUT = 1.0  # seconds per probe read
 
 # --- workload -----------------------------------------------------------------------------
 
-class TxnRwRegister(Workload):
+class TxnRwRegister(TxnWorkload):
     name = "txn-rw-register"
-    reopen_after_info = False
-    idempotent = frozenset()
+    reply_schema = TXN_OK
 
     def __init__(self, opts, rng):
         super().__init__(opts, rng)
-        self.pool = KeyPool(
-            rng,
-            key_count=getattr(opts, "key_count", None) or KEY_COUNT,
-            max_writes=getattr(opts, "max_writes_per_key", None) or MAX_WRITES_PER_KEY)
-        self.max_length = getattr(opts, "max_txn_length", None) or MAX_TXN_LENGTH
         self.keys = set()
 
     def next_op(self, process, now):
-        txn = self.pool.txn(1, self.max_length)
-        self.keys.update(k for _, k, _ in txn)
-        return {"f": "txn", "value": txn}
-
-    async def invoke(self, client, op, process):
-        reply = await client.call({"type": "txn", "txn": op["value"]}, "txn_ok", TXN_OK)
-        return {"type": "ok", "value": reply["txn"]}
+        op = super().next_op(process, now)
+        self.keys.update(k for _, k, _ in op["value"])
+        return op
 
     async def probe(self, open_client, node_ids):
         """Read every key on every node until the nodes agree (or PROBE_WAIT passes)."""
@@ -64,11 +48,8 @@ class TxnRwRegister(Workload):
             await asyncio.sleep(0.5)
 
     @staticmethod
-    def check(history, opts, probe=None):
-        started = time.perf_counter()
-        result = rw_register.check(history, opts.consistency_models, probe)
-        result["check_ms"] = round((time.perf_counter() - started) * 1000)
-        return result
+    def judge(history, opts, probe):
+        return rw_register.check(history, opts.consistency_models, probe)
 
 
 async def read_all(client, keys):

@@ -2,6 +2,7 @@
 
 `serve(execute)` answers init, and for each `txn` request calls execute(txn) -> the completed
 txn list, or raises Abort to send error 30 (txn-conflict).
+`run_on_lists(txn, lists)` runs a list-append txn on {k: [elements]} in place.
 """
 import plain
 
@@ -20,3 +21,15 @@ def serve(execute):
         except Abort:
             return {"type": "error", "code": 30, "text": "txn aborted"}
     plain.serve(handle)
+
+
+def run_on_lists(txn, lists):
+    """Reads get a copy of the key's list (None when missing); appends extend it."""
+    out = []
+    for f, k, v in txn:
+        if f == "r":
+            v = list(lists[k]) if k in lists else None
+        else:
+            lists.setdefault(k, []).append(v)
+        out.append([f, k, v])
+    return out
