@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sim import edn
 from sim.checkers import list_append
 from sim.history import History as Paired
 from sim.workloads import txn_list_append
@@ -217,43 +218,8 @@ def test_an_info_txn_writes_but_its_null_reads_count_for_nothing():
 
 # --- Maelstrom's own histories, checked against real Elle's verdicts ------------------------
 
-EDN_TOKEN = re.compile(r'[\s,]+|([\[\](){}])|"((?:[^"\\]|\\.)*)"|([^\s,\[\](){}"]+)')
-
-
-def parse_edn(text):
-    """A minimal EDN reader for Jepsen's history lines: maps, vectors, lists, keywords (as
-    strings without the colon), integers, nil, booleans and plain strings."""
-    tokens = [m for m in EDN_TOKEN.finditer(text) if m.group(1) or m.group(2) is not None
-              or m.group(3)]
-    pos = 0
-
-    def value():
-        nonlocal pos
-        m = tokens[pos]
-        pos += 1
-        bracket, string, atom = m.groups()
-        if bracket in ("[", "(", "{"):
-            items = []
-            while tokens[pos].group(1) not in ("]", ")", "}"):
-                items.append(value())
-            pos += 1
-            return dict(zip(items[::2], items[1::2])) if bracket == "{" else items
-        if string is not None:
-            return string
-        if atom.startswith(":"):
-            return atom[1:]
-        if re.fullmatch(r"-?\d+", atom):
-            return int(atom)
-        return {"nil": None, "true": True, "false": False}.get(atom, atom)
-
-    out = []
-    while pos < len(tokens):
-        out.append(value())
-    return out
-
-
 def maelstrom_history(name):
-    return Paired(parse_edn((CALIBRATION / "maelstrom-histories" / f"{name}.edn").read_text()))
+    return Paired(edn.read_history((CALIBRATION / "maelstrom-histories" / f"{name}.edn").read_text()))
 
 
 def elle_anomaly_types(name):
@@ -261,12 +227,6 @@ def elle_anomaly_types(name):
     text = (CALIBRATION / "maelstrom-results" / f"{name}.edn").read_text()
     m = re.search(r":anomaly-types \(([^)]*)\)", text)
     return sorted(t.lstrip(":") for t in m.group(1).split()) if m else []
-
-
-def test_the_edn_reader_reads_a_history_line():
-    line = '{:index 1, :type :ok, :process 0, :value [[:append 9 1] [:r 8 nil] [:r 7 [1 2]]]}'
-    assert parse_edn(line) == [{"index": 1, "type": "ok", "process": 0,
-                                "value": [["append", 9, 1], ["r", 8, None], ["r", 7, [1, 2]]]}]
 
 
 def test_maelstroms_valid_one_node_history_is_valid():
