@@ -31,6 +31,10 @@ ROWS = [
     ("txn_6a", "calib_txn_single.py",
      "-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n "
      "--consistency-models read-uncommitted --availability total"),
+    ("linkv_proxy", "calib_linkv_proxy.py",
+     "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
+    ("linkv_seqkv", "calib_linkv_seqkv.py",
+     "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
 ]
 
 QUANTILES = ("0", "0.5", "0.95", "0.99", "1")
@@ -50,8 +54,10 @@ def maelstrom_figures(name):
     if lat:
         pairs = dict(p.split() for p in lat.group(1).split(","))
         latencies = [int(pairs[q]) for q in QUANTILES]
+    verdict = re.search(r";; verdict: (.*)", text)
     return {
-        "valid": "Everything looks good" in text,
+        "valid": ("Everything looks good" in verdict.group(1)) if verdict
+        else re.search(r":valid\? (\w+)\}\s*$", text).group(1) == "true",
         "ops": number(r":stats \{:valid\? \w+,\s*:count (\d+)"),
         "all": number(r":all \{[^}]*:msgs-per-op ([\d.]+)"),
         "servers": number(r":servers \{[^}]*:msgs-per-op ([\d.]+)"),
@@ -94,7 +100,8 @@ def cells(fig):
     def num(v, d=2):
         return "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) and v != int(v) else f"{int(v)}")
     lat = "/".join("-" if x is None else str(int(x)) for x in fig["latencies"]) if fig["latencies"] else "-"
-    return ["valid" if fig["valid"] else "INVALID", num(fig["ops"]), num(fig["all"]), num(fig["servers"]),
+    verdict = {True: "valid", False: "INVALID"}.get(fig["valid"], "unknown")
+    return [verdict, num(fig["ops"]), num(fig["all"]), num(fig["servers"]),
             num(fig["server_msgs"]), lat, ("-" if fig["ok_fraction"] is None else f"{fig['ok_fraction']:.5f}"), num(fig["lost"])]
 
 

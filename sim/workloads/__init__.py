@@ -9,6 +9,7 @@ WORKLOADS = {
     "g-counter": "g_counter",
     "kafka": "kafka",
     "txn-rw-register": "txn_rw_register",
+    "lin-kv": "lin_kv",
 }
 
 
