@@ -1,15 +1,13 @@
 """kafka_log.py: a one-node transcript, two live nodes with a relayed (and lossy) link, and
 short simulator runs."""
 import json
-import os
 import queue
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from sim_runs import run_all
 from transcript import Session, Transcript, play
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,22 +176,10 @@ RUNS = {
 @pytest.fixture(scope="module")
 def sim_runs(tmp_path_factory):
     """The short simulator runs, all at once; name -> (exit code, results.json)."""
-    procs = {}
-    for name, flags in RUNS.items():
-        cwd = tmp_path_factory.mktemp(name)
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka",
-               "--bin", str(ROOT / "kafka_log.py"), "--concurrency", "2n", "--time-limit", "3",
-               "--rate", "500", "--seed", "11", "--no-progress", *flags]
-        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, text=True,
-                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
-    out = {}
-    for name, (cwd, proc) in procs.items():
-        _, err = proc.communicate(timeout=120)
-        results = cwd / "store" / "latest" / "results.json"
-        assert results.exists(), err[-2000:]
-        out[name] = (proc.returncode, json.loads(results.read_text()))
-    return out
+    common = ["-w", "kafka", "--bin", ROOT / "kafka_log.py", "--concurrency", "2n",
+              "--time-limit", "3", "--rate", "500", "--seed", "11"]
+    runs = run_all(tmp_path_factory, {name: [*common, *flags] for name, flags in RUNS.items()})
+    return {name: (done.code, done.results) for name, done in runs.items()}
 
 
 @pytest.mark.parametrize("name", list(RUNS))

@@ -1,11 +1,7 @@
 """The kafka workload: generator, client behaviour, Jepsen's checker, and simulator runs."""
 
 import asyncio
-import json
-import os
 import random
-import subprocess
-import sys
 import types
 from collections import Counter
 from pathlib import Path
@@ -17,6 +13,7 @@ from sim.checkers.kafka import check as check_kafka
 from sim.history import History as Paired
 from sim.workloads.kafka import KafkaWorkload
 from sim.workloads.keypool import KeyPool
+from sim_runs import run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -310,22 +307,10 @@ NODES = {
 def sim_runs(tmp_path_factory):
     """One short simulator run per node, all at once (each waits out the 10 s recovery);
     name -> (exit code, results.json)."""
-    procs = {}
-    for name, node in NODES.items():
-        cwd = tmp_path_factory.mktemp(name)
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin", str(node),
-               "--node-count", "1", "--concurrency", "2n", "--time-limit", "2", "--rate", "300",
-               "--seed", "7", "--no-progress"]
-        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, text=True,
-                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
-    out = {}
-    for name, (cwd, proc) in procs.items():
-        _, err = proc.communicate(timeout=120)
-        results = cwd / "store" / "latest" / "results.json"
-        assert results.exists(), err[-2000:]
-        out[name] = (proc.returncode, json.loads(results.read_text()))
-    return out
+    flags = ["-w", "kafka", "--node-count", "1", "--concurrency", "2n", "--time-limit", "2",
+             "--rate", "300", "--seed", "7"]
+    runs = run_all(tmp_path_factory, {name: [*flags, "--bin", node] for name, node in NODES.items()})
+    return {name: (done.code, done.results) for name, done in runs.items()}
 
 
 def test_sim_passes_a_correct_single_node_log(sim_runs):

@@ -2,8 +2,6 @@
 result, and simulator runs against a correct node and two broken ones."""
 
 import asyncio
-import json
-import os
 import random
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from sim.history import History
 from sim.runner import Run
 from sim.workloads.base import ClientError, OptionsError, SchemaError, Timeout, WorkerChoice
 from sim.workloads.lin_kv import LinKV
+from sim_runs import run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,24 +196,13 @@ NODES = {
 @pytest.fixture(scope="module")
 def sim_runs(tmp_path_factory):
     """One 3 s run per node on 3 nodes, all at once; name -> (exit code, results, report)."""
-    procs = {}
-    for name, node in NODES.items():
-        cwd = tmp_path_factory.mktemp(name)
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "lin-kv", "--bin", str(node),
-               "--node-count", "3", "--concurrency", "2n", "--time-limit", "3", "--rate", "50",
-               "--seed", "7", "--no-progress"]
-        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, text=True,
-                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
-    out = {}
-    for name, (cwd, proc) in procs.items():
-        _, err = proc.communicate(timeout=120)
-        latest = cwd / "store" / "latest"
-        assert (latest / "results.json").exists(), err[-2000:]
-        assert "could not draw" not in err, err[-2000:]
-        out[name] = (proc.returncode, json.loads((latest / "results.json").read_text()),
-                     (latest / "report.html").read_text())
-    return out
+    flags = ["-w", "lin-kv", "--node-count", "3", "--concurrency", "2n", "--time-limit", "3",
+             "--rate", "50", "--seed", "7"]
+    runs = run_all(tmp_path_factory, {name: [*flags, "--bin", node] for name, node in NODES.items()})
+    for done in runs.values():
+        assert "could not draw" not in done.stderr, done.stderr[-2000:]
+    return {name: (done.code, done.results, (done.dir / "report.html").read_text())
+            for name, done in runs.items()}
 
 
 def test_a_proxy_to_lin_kv_is_linearizable(sim_runs):
