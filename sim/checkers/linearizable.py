@@ -138,9 +138,7 @@ def check_history(history, initial=None, timeout_s=DEFAULT_TIMEOUT_S,
 
 def check_register(ops, initial=None, timeout_s=DEFAULT_TIMEOUT_S, max_configs=DEFAULT_MAX_CONFIGS):
     """Check one register's history (as Knossos's data files hold; raw or paired)."""
-    started = time.monotonic()
-    result = check_calls(calls_of(paired(ops)), initial, timeout_s, max_configs)
-    return {**result, "check_ms": elapsed_ms(started)}
+    return check_calls(calls_of(paired(ops)), initial, timeout_s, max_configs)
 
 
 def summarize(results, started):
@@ -165,10 +163,11 @@ def check_calls(calls, initial=None, timeout_s=DEFAULT_TIMEOUT_S, max_configs=DE
             raise ValueError(f"not a cas-register op: {c}")
         if c.f == "cas" and not (isinstance(c.value, (list, tuple)) and len(c.value) == 2):
             raise ValueError(f"a cas needs [from, to], got {c}")
-    search = Search(oks, infos, frozen(initial), time.monotonic() + timeout_s, max_configs)
+    started = time.monotonic()
+    search = Search(oks, infos, frozen(initial), started + timeout_s, max_configs)
     outcome = search.run()
     result = {"valid": outcome, "ok_ops": len(oks), "indefinite_ops": len(infos),
-              "configs": search.config_count}
+              "configs": search.config_count, "check_ms": elapsed_ms(started)}
     if outcome == "unknown":
         result["cause"] = search.cause
     elif outcome is False:
