@@ -132,6 +132,7 @@ class LinKV(Workload):
     @staticmethod
     def check(history, opts, probe=None):
         result = linearizable.check_history(history, timeout_s=opts.linearizability_timeout)
+        result["key_count"] = len(result["results"])
         result["errors"] = [
             {"key": key, "op": r["op"], "states": r["states"],
              "explanation": f"key {key}: {r['explanation']}"}
