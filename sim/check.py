@@ -30,8 +30,13 @@ def check_all(workload, history, opts, net=None, probe=None, exceptions=(), erro
     return checkers
 
 
-def all_valid(checkers):
-    return all(c.get("valid") is True for c in checkers.values())
+def merged_valid(checkers):
+    """Jepsen's merge of verdicts: False if any checker is invalid, else "unknown" if any could
+    not decide (e.g. a key the linearizability search gave up on), else True."""
+    verdicts = [c.get("valid") for c in checkers.values()]
+    if any(v is not True and v != "unknown" for v in verdicts):
+        return False
+    return "unknown" if "unknown" in verdicts else True
 
 
 def summary(workload, checkers):
@@ -47,4 +52,13 @@ def workload_errors(result):
     errs = result.get("errors") or result.get("error") or []
     if isinstance(errs, str):
         errs = [errs]
-    return [e if isinstance(e, str) else json.dumps(e) for e in list(errs)[:10]] or ["invalid"]
+    return [one_line(e) for e in list(errs)[:10]] or [str(result.get("valid", "invalid"))]
+
+
+def one_line(error):
+    """An error as text: itself, its "explanation" if it has one, else its JSON."""
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict) and isinstance(error.get("explanation"), str):
+        return error["explanation"]
+    return json.dumps(error)

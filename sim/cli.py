@@ -6,7 +6,9 @@ prints one line and exits 2. Simulator-only flags: --seed N, --store DIR (defaul
 --client-overhead MS (default 1: per-op worker turnaround standing in for Maelstrom's own
 cost, so op counts match Maelstrom's; not part of the recorded latencies; 0 disables),
 --report-window START:END (seconds of test time the report's message diagram shows; default
-the first seconds and the last messages of the run).
+the first seconds and the last messages of the run), --linearizability-timeout SECONDS (lin-kv:
+the search's budget per key, past which that key is "unknown"; default 300, generous: Maelstrom
+has no such limit).
 
 `python3 -m sim serve [--port 8080] [--store DIR]` browses the store's runs (sim.serve).
 """
@@ -14,6 +16,8 @@ the first seconds and the last messages of the run).
 import argparse
 import random
 import sys
+
+from sim.checkers.linearizable import DEFAULT_TIMEOUT_S as LINEARIZABILITY_TIMEOUT_S
 
 TOPOLOGIES = ("grid", "line", "tree2", "tree3", "tree4", "total")
 LATENCY_DISTS = ("constant", "uniform", "exponential")
@@ -62,6 +66,7 @@ class Options:
         self.recovery_wait = 10.0       # simulator-only: Maelstrom always waits 10 s
         self.client_overhead = CLIENT_OVERHEAD_MS
         self.report_window = None       # (start, end) seconds for the report's diagram
+        self.linearizability_timeout = LINEARIZABILITY_TIMEOUT_S   # seconds per lin-kv key
         self.__dict__.update(kw)
 
     @property
@@ -123,6 +128,7 @@ def build_parser():
     p.add_argument("--client-overhead", type=_non_negative, default=CLIENT_OVERHEAD_MS)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--report-window", type=_window, default=None)
+    p.add_argument("--linearizability-timeout", type=_positive, default=LINEARIZABILITY_TIMEOUT_S)
     p.add_argument("-h", "--help", action="store_true")
     return p
 
@@ -158,7 +164,8 @@ def parse_args(argv):
         log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
         recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead,
         key_count=ns.key_count, max_txn_length=ns.max_txn_length,
-        max_writes_per_key=ns.max_writes_per_key, report_window=ns.report_window)
+        max_writes_per_key=ns.max_writes_per_key, report_window=ns.report_window,
+        linearizability_timeout=ns.linearizability_timeout)
 
 
 def _window(text):
@@ -219,15 +226,17 @@ def _models(text):
 HELP = """usage: python3 -m sim test -w WORKLOAD --bin NODE [flags] [NODE ARGS] [-- NODE ARGS]
 
 Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-counter kafka txn-rw-register
-txn-list-append), --bin, --node-count N, --time-limit S (60), --rate R (5),
---concurrency N|Nn (1n), --latency MS (0), --latency-dist constant|uniform|exponential,
---nemesis partition, --nemesis-interval S (10), --availability total|FRACTION,
---consistency-models M[,M], --topology grid|line|tree2|tree3|tree4|total, --log-stderr,
+txn-list-append lin-kv),
+--bin, --node-count N, --time-limit S (60), --rate R (5), --concurrency N|Nn (1n),
+--latency MS (0), --latency-dist constant|uniform|exponential, --nemesis partition,
+--nemesis-interval S (10), --availability total|FRACTION, --consistency-models M[,M],
+--topology grid|line|tree2|tree3|tree4|total, --log-stderr,
 --key-count N, --max-txn-length N, --max-writes-per-key N (the txn workloads and kafka).
 Simulator-only: --seed N, --store DIR (store), --no-progress, --recovery-wait S (10),
 --client-overhead MS (1), --report-window START:END (seconds shown in report.html's message
-diagram).
-Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init.
+diagram), --linearizability-timeout S (300: lin-kv's search budget per key; past it the key is
+unknown).
+Exit status: 0 valid, 1 invalid, 2 unknown, bad arguments, or a node that cannot start or init.
 
 usage: python3 -m sim serve [--port 8080] [--store DIR]
 Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1."""

@@ -9,6 +9,7 @@ from sim.viz import page as viz
 
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
+UNKNOWN = "Errors occurred during analysis, but no anomalies found. ಠ~ಠ"
 
 
 def make_run_dir(opts):
@@ -78,6 +79,10 @@ def _short(value, limit=200):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def verdict_word(valid):
+    return {True: "valid", False: "INVALID"}.get(valid, "unknown")
+
+
 def print_summary(results, out):
     o = results["opts"]
     c = results["checkers"]
@@ -100,8 +105,7 @@ def print_summary(results, out):
       f"clients {net['clients']['send_count']}, servers {net['servers']['send_count']} "
       f"({net['servers']['msgs_per_op']:.4g}/op)\n")
     wl = c["workload"]
-    label = {True: "valid", "unknown": "unknown (not valid)"}.get(wl.get("valid"), "INVALID")
-    w(f"workload      {label}")
+    w(f"workload      {verdict_word(wl.get('valid'))}")
     shown = [(k, v) for k, v in wl.items() if k != "valid"]
     w(": " + ", ".join(f"{k} {_short(v)}" for k, v in shown[:12]) + "\n" if shown else "\n")
     if "stable_latencies" in results and results["stable_latencies"]:
@@ -118,4 +122,4 @@ def print_summary(results, out):
     if os.path.exists(os.path.join(results["run_dir"], viz.FILENAME)):
         w(f"report        {os.path.join(results['run_dir'], viz.FILENAME)}\n")
     w("\n")
-    w((VALID if results["valid"] else INVALID) + "\n")
+    w({True: VALID, False: INVALID}.get(results["valid"], UNKNOWN) + "\n")

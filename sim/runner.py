@@ -15,6 +15,7 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
 """
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -22,7 +23,7 @@ import sys
 import time
 
 from sim import report
-from sim.check import all_valid, check_all, summary, workload_errors
+from sim.check import check_all, merged_valid, summary, workload_errors
 from sim.checkers import stats
 from sim.history import History
 from sim.journal import Journal
@@ -32,7 +33,7 @@ from sim.nodes import NodeProcess, node_argv
 from sim.schema import validate_reply
 from sim.services import start_services
 from sim.workloads import WorkloadUnavailable, load
-from sim.workloads.base import ClientError, SchemaError, Timeout
+from sim.workloads.base import ClientError, OptionsError, SchemaError, Timeout, WorkerChoice
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
@@ -318,7 +319,8 @@ class Run:
                 return
             if op_t > now:
                 await asyncio.sleep(op_t - now)
-            w = self.pick_worker(exhausted)
+            w = self.workload.pick_worker(
+                WorkerChoice(frozenset(self.free - exhausted), self.processes, self.first_free))
             op = self.workload.next_op(self.processes[w], self.now_ns())
             if op is None:
                 exhausted.add(w)
@@ -330,16 +332,18 @@ class Run:
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    def pick_worker(self, exclude):
-        """Jepsen's context: the first free thread at or after a cursor that advances by one
-        per op handed out (threads are the workers plus the nemesis), wrapping around."""
-        threads = len(self.processes) + 1
+    def first_free(self, workers):
+        """Jepsen's context: the first free thread of `workers` at or after a cursor that
+        advances by one per op handed out (threads are the workers plus the nemesis), wrapping
+        around. A context restricted to some threads (a key group, a reserved range) shares
+        the cursor."""
+        count = len(self.processes)
         start = self.next_thread
-        self.next_thread = (self.next_thread + 1) % threads
-        for i in list(range(start, len(self.processes))) + list(range(0, start)):
-            if i in self.free and i not in exclude:
+        for i in itertools.chain(range(start, count), range(0, start)):
+            if i in workers and i in self.free:
+                self.next_thread = (start + 1) % (count + 1)
                 return i
-        raise RuntimeError("no free worker")
+        raise RuntimeError(f"no free worker among {sorted(workers)}")
 
     def bump_thread_cursor(self):
         """The nemesis thread taking an op advances the cursor too."""
@@ -496,10 +500,10 @@ def _progress_done():
 
 
 def run(opts):
-    """Run one test; returns the exit code (0 valid, 1 invalid, 2 could not run)."""
+    """Run one test; returns the exit code (0 valid, 1 invalid, 2 unknown or could not run)."""
     try:
-        load(opts.workload)
-    except WorkloadUnavailable as e:
+        load(opts.workload).check_options(opts)
+    except (WorkloadUnavailable, OptionsError) as e:
         print(f"sim: {e}", file=sys.stderr)
         return 2
     r = Run(opts)
@@ -518,7 +522,7 @@ def run(opts):
     results["wall_seconds"] = round(time.time() - started, 3)
     report.write(r.run_dir, r.history, results, r.net.journal.export())
     report.print_summary(results, sys.stdout)
-    return 0 if results["valid"] else 1
+    return {True: 0, False: 1}.get(results["valid"], 2)
 
 
 def check(r, extra):
@@ -529,7 +533,7 @@ def check(r, extra):
                          exceptions=r.exceptions, errors=r.errors)
     net = checkers["net"]
     results = {
-        "valid": all_valid(checkers),
+        "valid": merged_valid(checkers),
         "workload": opts.workload,
         "seed": opts.seed,
         "run_dir": r.run_dir,

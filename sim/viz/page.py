@@ -10,6 +10,7 @@ import json
 import math
 import os
 
+from sim.checkers.linearizable import DEFAULT_TIMEOUT_S
 from sim.viz import diagram, panels, svg, timeplots
 from sim.viz.ops import pair_ops, partitions, time_span
 from sim.viz.svg import VERDICT, esc
@@ -67,6 +68,7 @@ FLAGS = (("--node-count", "node_count", None), ("--time-limit", "time_limit", No
          ("--topology", "topology", "grid"), ("--nemesis", "nemesis", []),
          ("--nemesis-interval", "nemesis_interval", 10), ("--availability", "availability", None),
          ("--consistency-models", "consistency_models", ["strict-serializable"]),
+         ("--linearizability-timeout", "linearizability_timeout", DEFAULT_TIMEOUT_S),
          ("--seed", "seed", None))
 
 

@@ -10,6 +10,7 @@ WORKLOADS = {
     "kafka": "kafka",
     "txn-rw-register": "txn_rw_register",
     "txn-list-append": "txn_list_append",
+    "lin-kv": "lin_kv",
 }
 
 

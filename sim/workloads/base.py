@@ -27,6 +27,12 @@ core asks of a workload is declared here:
       async def setup(self, open_client, node_ids)
                                       # after init, before the main phase (e.g. topology);
                                       # open_client(node) -> Client
+      @classmethod
+      def check_options(cls, opts)    # raise OptionsError(text) when the workload cannot run
+                                      # with these options (the run refuses to start, exit 2)
+      def pick_worker(self, choice)   # which free worker takes the next main-phase op; choice is
+                                      # a WorkerChoice (below). Default: choice.first_free(
+                                      # choice.free). Must return a worker of choice.free.
       def next_op(self, process, now) # next main-phase op for a free worker, or None
                                       #   -> {"f": str, "value": ...}
       async def invoke(self, client, op, process)
@@ -49,6 +55,12 @@ core asks of a workload is declared here:
                                       # the workload's verdict: a call into sim.checkers with the
                                       # paired history (sim.history.History) and the options;
                                       # -> {"valid": bool, ...}
+
+WorkerChoice (provided by the core; a slice of Jepsen's generator context):
+      choice.free                     # the free workers (thread numbers 0..concurrency-1)
+      choice.processes                # every worker's current process (worker w: processes[w])
+      choice.first_free(workers)      # Jepsen's pick among `workers`: the first free one at or
+                                      # after a cursor that advances by one per op handed out
 
 Client (provided by the core, bound to one node, one request at a time):
       client.id, client.node
@@ -88,6 +100,21 @@ class SchemaError(Exception):
     """A reply that breaks its closed schema; recorded as a test error by the core."""
 
 
+class OptionsError(Exception):
+    """Options the workload cannot run with (e.g. lin-kv's --concurrency not a multiple of 2n)."""
+
+
+class WorkerChoice:
+    """What a workload sees when it picks the worker for the next op (see the docstring)."""
+
+    __slots__ = ("free", "processes", "first_free")
+
+    def __init__(self, free, processes, first_free):
+        self.free = free
+        self.processes = processes
+        self.first_free = first_free
+
+
 class Workload:
     name = "?"
     reopen_after_info = True
@@ -100,8 +127,15 @@ class Workload:
         self.opts = opts
         self.rng = rng
 
+    @classmethod
+    def check_options(cls, opts):
+        return None
+
     async def setup(self, open_client, node_ids):
         return None
+
+    def pick_worker(self, choice):
+        return choice.first_free(choice.free)
 
     def next_op(self, process, now):
         raise NotImplementedError
