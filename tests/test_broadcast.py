@@ -2,13 +2,11 @@
 random latencies (validity only; timings are the benchmark's job: bench/bench_broadcast.py).
 The node's exact wire behaviour is in tests/transcripts/broadcast*.txt."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+import simrun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,35 +25,18 @@ RUNS = {
 }
 
 
-class Run:
-    """A simulator run of broadcast.py in the background."""
-
-    def __init__(self, store, flags):
-        self.store = store
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
-               str(ROOT / "broadcast.py"), "--seed", "3", "--no-progress",
-               "--store", str(store), *flags]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-    def results(self):
-        _, err = self.proc.communicate(timeout=240)
-        path = self.store / "latest" / "results.json"
-        assert path.exists(), err[-2000:]
-        data = json.loads(path.read_text())
-        assert self.proc.returncode == (0 if data["valid"] else 1)
-        return data
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    started = {name: Run(tmp_path_factory.mktemp("store"), flags) for name, flags in RUNS.items()}
+    started = simrun.start(tmp_path_factory, {name: ("broadcast", ROOT / "broadcast.py", flags)
+                                              for name, flags in RUNS.items()}, seed=3)
     yield started
-    for run in started.values():
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait()
+    simrun.stop(started)
+
+
+def results_of(run):
+    code, results = run.results()
+    assert code == (0 if results["valid"] else 1)
+    return results
 
 
 def assert_nothing_lost(results):
@@ -67,21 +48,21 @@ def assert_nothing_lost(results):
 
 
 def test_one_node_sends_nothing_to_other_servers(runs):
-    results = runs["one node"].results()
+    results = results_of(runs["one node"])
     assert_nothing_lost(results)
     assert results["net"]["servers"]["send_count"] == 0
 
 
 def test_five_nodes(runs):
-    assert_nothing_lost(runs["five nodes"].results())
+    assert_nothing_lost(results_of(runs["five nodes"]))
 
 
 def test_five_nodes_with_partitions(runs):
-    assert_nothing_lost(runs["five nodes, partitions"].results())
+    assert_nothing_lost(results_of(runs["five nodes, partitions"]))
 
 
 @pytest.mark.parametrize("name", ["25 nodes, latency 100", "25 nodes, exponential latency"])
 def test_twenty_five_nodes(runs, name):
-    results = runs[name].results()
+    results = results_of(runs[name])
     assert_nothing_lost(results)
     assert results["availability"]["ok_fraction"] == 1.0

@@ -1,17 +1,14 @@
 """The kafka workload: generator, client behaviour, Jepsen's checker, and simulator runs."""
 
 import asyncio
-import json
-import os
 import random
-import subprocess
-import sys
 import types
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import simrun
 from sim.workloads.base import ClientError, Timeout
 from sim.checkers.kafka import check as check_kafka
 from sim.history import History as Paired
@@ -310,22 +307,13 @@ NODES = {
 def sim_runs(tmp_path_factory):
     """One short simulator run per node, all at once (each waits out the 10 s recovery);
     name -> (exit code, results.json)."""
-    procs = {}
-    for name, node in NODES.items():
-        cwd = tmp_path_factory.mktemp(name)
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin", str(node),
-               "--node-count", "1", "--concurrency", "2n", "--time-limit", "2", "--rate", "300",
-               "--seed", "7", "--no-progress"]
-        procs[name] = (cwd, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, text=True,
-                                             env={**os.environ, "PYTHONPATH": str(ROOT)}))
-    out = {}
-    for name, (cwd, proc) in procs.items():
-        _, err = proc.communicate(timeout=120)
-        results = cwd / "store" / "latest" / "results.json"
-        assert results.exists(), err[-2000:]
-        out[name] = (proc.returncode, json.loads(results.read_text()))
-    return out
+    flags = ["--node-count", "1", "--concurrency", "2n", "--time-limit", "2", "--rate", "300"]
+    runs = simrun.start(tmp_path_factory,
+                        {name: ("kafka", node, flags) for name, node in NODES.items()}, seed=7)
+    try:
+        return {name: run.results() for name, run in runs.items()}
+    finally:
+        simrun.stop(runs)
 
 
 def test_sim_passes_a_correct_single_node_log(sim_runs):
