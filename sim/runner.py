@@ -387,7 +387,8 @@ class Run:
         try:
             completion = await self.workload.invoke(client, op, process)
         except ClientError as e:
-            definite = e.definite or op["f"] in self.workload.idempotent
+            workload = self.workload
+            definite = workload.definite_errors and (e.definite or op["f"] in workload.idempotent)
             return {"type": "fail" if definite else "info", "error": [e.code, e.text]}
         except SchemaError as e:
             return {"type": "info", "error": str(e)}
