@@ -4,6 +4,8 @@ its time asleep in Maelstrom's recovery wait) and then wait for each one's resul
     runs = start(tmp_path_factory, {"name": (workload, node, [flags...]), ...}, seed=5)
     code, results = runs["name"].results()
     stop(runs)
+or, in a module fixture, `yield from running(tmp_path_factory, {...})`; and the shared verdict
+of a set-full run that lost nothing, assert_every_element_stable(results).
 """
 import json
 import os
@@ -48,3 +50,21 @@ def start(tmp_path_factory, specs, seed=5):
 def stop(runs):
     for run in runs.values():
         run.stop()
+
+
+def running(tmp_path_factory, specs, seed=5):
+    """For a module fixture: start the runs, yield them, stop any still running."""
+    runs = start(tmp_path_factory, specs, seed)
+    try:
+        yield runs
+    finally:
+        stop(runs)
+
+
+def assert_every_element_stable(results):
+    """A valid set-full run (broadcast, g-set): every element added became stable."""
+    workload = results["checkers"]["workload"]
+    assert results["valid"] is True, results["errors"]
+    assert workload["lost_count"] == 0
+    assert workload["stable_count"] == workload["attempt_count"] > 0
+    assert set(results["stable_latencies"]) == {"0", "0.5", "0.95", "0.99", "1"}

@@ -27,10 +27,8 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    started = simrun.start(tmp_path_factory, {name: ("broadcast", ROOT / "broadcast.py", flags)
-                                              for name, flags in RUNS.items()}, seed=3)
-    yield started
-    simrun.stop(started)
+    yield from simrun.running(tmp_path_factory, {name: ("broadcast", ROOT / "broadcast.py", flags)
+                                                 for name, flags in RUNS.items()}, seed=3)
 
 
 def results_of(run):
@@ -39,30 +37,22 @@ def results_of(run):
     return results
 
 
-def assert_nothing_lost(results):
-    workload = results["checkers"]["workload"]
-    assert results["valid"] is True, results["errors"]
-    assert workload["lost_count"] == 0
-    assert workload["attempt_count"] > 0
-    assert workload["stable_count"] == workload["attempt_count"]
-
-
 def test_one_node_sends_nothing_to_other_servers(runs):
     results = results_of(runs["one node"])
-    assert_nothing_lost(results)
+    simrun.assert_every_element_stable(results)
     assert results["net"]["servers"]["send_count"] == 0
 
 
 def test_five_nodes(runs):
-    assert_nothing_lost(results_of(runs["five nodes"]))
+    simrun.assert_every_element_stable(results_of(runs["five nodes"]))
 
 
 def test_five_nodes_with_partitions(runs):
-    assert_nothing_lost(results_of(runs["five nodes, partitions"]))
+    simrun.assert_every_element_stable(results_of(runs["five nodes, partitions"]))
 
 
 @pytest.mark.parametrize("name", ["25 nodes, latency 100", "25 nodes, exponential latency"])
 def test_twenty_five_nodes(runs, name):
     results = results_of(runs[name])
-    assert_nothing_lost(results)
+    simrun.assert_every_element_stable(results)
     assert results["availability"]["ok_fraction"] == 1.0
