@@ -31,6 +31,14 @@ ROWS = [
     ("txn_6a", "calib_txn_single.py",
      "-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n "
      "--consistency-models read-uncommitted --availability total"),
+    ("gset_gossip", "calib_gset_gossip.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("gset_gossip_p", "calib_gset_gossip.py",
+     "-w g-set --node-count 5 --time-limit 20 --rate 10 --nemesis partition"),
+    ("gset_local", "calib_gset_local.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("pn_gossip", "calib_pncounter_gossip.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
+    ("pn_maxmerge", "calib_pncounter_maxmerge.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
 ]
 
 QUANTILES = ("0", "0.5", "0.95", "0.99", "1")
@@ -51,7 +59,7 @@ def maelstrom_figures(name):
         pairs = dict(p.split() for p in lat.group(1).split(","))
         latencies = [int(pairs[q]) for q in QUANTILES]
     return {
-        "valid": "Everything looks good" in text,
+        "valid": re.search(r"^ :valid\? true\}", text, re.M) is not None,   # the top-level key
         "ops": number(r":stats \{:valid\? \w+,\s*:count (\d+)"),
         "all": number(r":all \{[^}]*:msgs-per-op ([\d.]+)"),
         "servers": number(r":servers \{[^}]*:msgs-per-op ([\d.]+)"),
