@@ -10,8 +10,9 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
      talks to node i mod n, one request at a time; the partition nemesis runs alongside;
   4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
      worker runs its final ops, asked for one at a time;
-  5. net stats are frozen, the network is healed if still cut (simulator-only), workload.probe
-     runs, the nodes are stopped, the checkers run.
+  5. Maelstrom's teardown (TEARDOWN_S, nodes still running and their messages still counted),
+     then net stats are frozen, the network is healed if still cut (simulator-only),
+     workload.probe runs, the nodes are stopped, the checkers run.
 """
 
 import asyncio
@@ -35,6 +36,14 @@ from sim.workloads.base import ClientError, SchemaError, Timeout
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
+# Maelstrom kills the nodes only after the last op has completed and it has closed the clients,
+# torn down the nemesis and written the history (Jepsen's run!: "Run complete, writing", then
+# the DB teardown, where process.clj's stop-node! destroys each process); its net journal
+# records every message sent until then. Maelstrom's logs show 40-47 ms from the last
+# completion to "Tearing down". That window matters for periodic gossip: read from Maelstrom's
+# gset_gossip_p history, the nodes' 30th once-a-second rounds fall at 29.92-30.0 s, mostly
+# after the final reads (29.95 s), and all 30 rounds were counted.
+TEARDOWN_S = 0.045
 PHASE_LABELS = {"recovery": "  waiting for recovery", "final": "  final ops"}
 
 
@@ -192,6 +201,7 @@ class Run:
             await self.main_phase()
             await self.final_phase()
             self.duration = self.loop.time() - self.t0
+            await asyncio.sleep(TEARDOWN_S)
             self.net.freeze()
             self.phase = "checking"
             if progress:
