@@ -438,14 +438,23 @@ class Run:
     # -- final phase --------------------------------------------------------------------------
     async def final_phase(self):
         """Maelstrom heals, waits and runs a final generator only for workloads that have one
-        (broadcast, g-counter, kafka): those declaring final_phase."""
+        (broadcast, g-set, g-counter, pn-counter, kafka): those declaring final_phase."""
         if not self.workload.final_phase:
             return
         self.heal()
         self.phase = "recovery"
         await asyncio.sleep(self.opts.recovery_wait)
         self.phase = "final"
-        await asyncio.gather(*(self.run_finals(w) for w in range(len(self.processes))))
+        await asyncio.gather(*(self.run_finals(w) for w in self.final_order()))
+
+    def final_order(self):
+        """The workers in the order their final ops start: a random one, as Jepsen's each-thread
+        breaks the tie between free threads whose ops are due at once at random (soonest-op-map).
+        Which worker reads last decides, for one, which elements a g-set that never replicates
+        loses."""
+        order = list(range(len(self.processes)))
+        self.rng_gen.shuffle(order)
+        return order
 
     def heal(self):
         if "partition" in self.opts.nemesis:

@@ -363,6 +363,16 @@ def test_a_client_without_error_translation_records_every_error_as_info():
         assert set(outcomes(untranslated, codes, f).values()) == {"info"}
 
 
+def test_final_ops_start_in_a_random_worker_order_as_jepsens_each_thread():
+    orders = set()
+    for seed in range(30):
+        run = Run(parse_args(["-w", "g-set", "--bin", "x", "--seed", str(seed)]))
+        run.processes = list(range(5))
+        orders.add(tuple(run.final_order()))
+    assert {tuple(sorted(order)) for order in orders} == {(0, 1, 2, 3, 4)}
+    assert len(orders) > 20 and {order[-1] for order in orders} == {0, 1, 2, 3, 4}
+
+
 # --- command line ------------------------------------------------------------------------
 
 def test_defaults_are_maelstroms():
