@@ -37,6 +37,14 @@ ROWS = [
      "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
     ("linkv_seqkv", "calib_linkv_seqkv.py",
      "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
+    ("gset_gossip", "calib_gset_gossip.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("gset_gossip_p", "calib_gset_gossip.py",
+     "-w g-set --node-count 5 --time-limit 20 --rate 10 --nemesis partition"),
+    ("gset_local", "calib_gset_local.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("pn_gossip", "calib_pncounter_gossip.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
+    ("pn_maxmerge", "calib_pncounter_maxmerge.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
 ]
 
 QUANTILES = ("0", "0.5", "0.95", "0.99", "1")

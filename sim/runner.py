@@ -10,8 +10,9 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
      talks to node i mod n, one request at a time; the partition nemesis runs alongside;
   4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
      worker runs its final ops, asked for one at a time;
-  5. net stats are frozen, the network is healed if still cut (simulator-only), workload.probe
-     runs, the nodes are stopped, the checkers run.
+  5. Maelstrom's teardown (TEARDOWN_S, nodes still running and their messages still counted),
+     then net stats are frozen, the network is healed if still cut (simulator-only),
+     workload.probe runs, the nodes are stopped, the checkers run.
 """
 
 import asyncio
@@ -37,6 +38,14 @@ from sim.workloads.base import ClientError, OptionsError, SchemaError, Timeout, 
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
+# Maelstrom kills the nodes only after the last op has completed and it has closed the clients,
+# torn down the nemesis and written the history (Jepsen's run!: "Run complete, writing", then
+# the DB teardown, where process.clj's stop-node! destroys each process); its net journal
+# records every message sent until then. Maelstrom's logs show 40-47 ms from the last
+# completion to "Tearing down". That window matters for periodic gossip: read from Maelstrom's
+# gset_gossip_p history, the nodes' 30th once-a-second rounds fall at 29.92-30.0 s, mostly
+# after the final reads (29.95 s), and all 30 rounds were counted.
+TEARDOWN_S = 0.045
 PHASE_LABELS = {"recovery": "  waiting for recovery", "final": "  final ops"}
 
 
@@ -194,6 +203,7 @@ class Run:
             await self.main_phase()
             await self.final_phase()
             self.duration = self.loop.time() - self.t0
+            await asyncio.sleep(TEARDOWN_S)
             self.net.freeze()
             self.phase = "checking"
             if progress:
@@ -392,7 +402,8 @@ class Run:
         try:
             completion = await self.workload.invoke(client, op, process)
         except ClientError as e:
-            definite = e.definite or op["f"] in self.workload.idempotent
+            workload = self.workload
+            definite = workload.definite_errors and (e.definite or op["f"] in workload.idempotent)
             return {"type": "fail" if definite else "info", "error": [e.code, e.text]}
         except SchemaError as e:
             return {"type": "info", "error": str(e)}
@@ -432,14 +443,23 @@ class Run:
     # -- final phase --------------------------------------------------------------------------
     async def final_phase(self):
         """Maelstrom heals, waits and runs a final generator only for workloads that have one
-        (broadcast, g-counter, kafka): those declaring final_phase."""
+        (broadcast, g-set, g-counter, pn-counter, kafka): those declaring final_phase."""
         if not self.workload.final_phase:
             return
         self.heal()
         self.phase = "recovery"
         await asyncio.sleep(self.opts.recovery_wait)
         self.phase = "final"
-        await asyncio.gather(*(self.run_finals(w) for w in range(len(self.processes))))
+        await asyncio.gather(*(self.run_finals(w) for w in self.final_order()))
+
+    def final_order(self):
+        """The workers in the order their final ops start: a random one, as Jepsen's each-thread
+        breaks the tie between free threads whose ops are due at once at random (soonest-op-map).
+        Which worker reads last decides, for one, which elements a g-set that never replicates
+        loses."""
+        order = list(range(len(self.processes)))
+        self.rng_gen.shuffle(order)
+        return order
 
     def heal(self):
         if "partition" in self.opts.nemesis:

@@ -17,6 +17,10 @@ core asks of a workload is declared here:
       name = "echo"
       reopen_after_info = True        # close the client and open a new cN id after an info
       idempotent = {"read"}           # fs whose indefinite outcome is recorded as fail
+      definite_errors = True          # a definite error code makes the op fail (Maelstrom's
+                                      # with-errors); False: the client translates no errors
+                                      # (g-set, pn-counter, g-counter), so every error reply
+                                      # and timeout leaves the op info, whatever its f
       final_phase = False             # True: Maelstrom's final phase after the main one (heal,
                                       # wait --recovery-wait, then final_ops on every worker)
       stats_exempt = {"crash"}        # fs the stats checker counts but needs no ok of
@@ -40,7 +44,7 @@ core asks of a workload is declared here:
                                       #   {"type": "ok"|"fail"|"info", "value": ..., "error"?: ...}
                                       # client.call raises ClientError / Timeout as below; the
                                       # core turns an escaping ClientError/Timeout into fail/info
-                                      # by definiteness and `idempotent`.
+                                      # by `definite_errors`, definiteness and `idempotent`.
       def final_ops(self, process)    # with final_phase: ops each worker runs after the
                                       # recovery wait. May be a generator: the core asks for
                                       # one op at a time and sends it the previous completion;
@@ -119,6 +123,7 @@ class Workload:
     name = "?"
     reopen_after_info = True
     idempotent = frozenset()
+    definite_errors = True
     final_phase = False
     stats_exempt = frozenset()
     summary_fields = ()
