@@ -227,7 +227,8 @@ HELP = """usage: python3 -m sim test -w WORKLOAD --bin NODE [flags] [NODE ARGS] 
 
 Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-set g-counter pn-counter kafka
 txn-rw-register txn-list-append lin-kv), --bin, --node-count N, --time-limit S (60),
---rate R (5), --concurrency N|Nn (1n), --latency MS (0), --latency-dist constant|uniform|exponential, --nemesis partition,
+--rate R (5), --concurrency N|Nn (1n), --latency MS (0),
+--latency-dist constant|uniform|exponential, --nemesis partition,
 --nemesis-interval S (10), --availability total|FRACTION, --consistency-models M[,M],
 --topology grid|line|tree2|tree3|tree4|total, --log-stderr,
 --key-count N, --max-txn-length N, --max-writes-per-key N (the txn workloads and kafka).
