@@ -11,6 +11,7 @@ the search's budget per key, past which that key is "unknown"; default 300, gene
 has no such limit).
 
 `python3 -m sim serve [--port 8080] [--store DIR]` browses the store's runs (sim.serve).
+`python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD ...` checks a history again (sim.recheck).
 """
 
 import argparse
@@ -67,6 +68,7 @@ class Options:
         self.client_overhead = CLIENT_OVERHEAD_MS
         self.report_window = None       # (start, end) seconds for the report's diagram
         self.linearizability_timeout = LINEARIZABILITY_TIMEOUT_S   # seconds per lin-kv key
+        self.initial = None             # lin-kv's initial register value (sim check --initial)
         self.__dict__.update(kw)
 
     @property
@@ -239,7 +241,15 @@ unknown).
 Exit status: 0 valid, 1 invalid, 2 unknown, bad arguments, or a node that cannot start or init.
 
 usage: python3 -m sim serve [--port 8080] [--store DIR]
-Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1."""
+Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1.
+
+usage: python3 -m sim check RUN_DIR
+       python3 -m sim check FILE.edn[.gz] -w WORKLOAD [--node-count N]
+           [--consistency-models M[,M]] [--availability total|FRACTION] [--initial VALUE]
+           [--linearizability-timeout S] [--store DIR]
+Runs the checkers again on a saved run (rewriting its results.json and report.html), or on a
+Maelstrom/Jepsen history in EDN (a new directory in the store). --initial: lin-kv's starting
+register value, in EDN (Knossos's data: 0). Exit status as for test; 2 also if unreadable."""
 
 
 def main(argv=None):
@@ -250,9 +260,14 @@ def main(argv=None):
     if argv and argv[0] == "serve":
         from sim.serve import main as serve
         return serve(argv[1:])
+    if argv and argv[0] == "check":
+        from sim.recheck import main as check
+        return check(argv[1:])
     if not argv or argv[0] != "test":
         print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)\n"
-              "       python3 -m sim serve [--port 8080] [--store DIR]", file=sys.stderr)
+              "       python3 -m sim serve [--port 8080] [--store DIR]\n"
+              "       python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD [flags]",
+              file=sys.stderr)
         return 2
     try:
         opts = parse_args(argv[1:])

@@ -24,9 +24,7 @@ import sys
 import time
 
 from sim import report
-from sim.check import check_all, merged_valid, summary, workload_errors
-from sim.checkers import stats
-from sim.history import History
+from sim.check import results as check_results
 from sim.journal import Journal
 from sim.nemesis import PartitionNemesis
 from sim.net import LatencyModel, Net, NetError
@@ -540,34 +538,13 @@ def run(opts):
         return 2
     results = check(r, extra)
     results["wall_seconds"] = round(time.time() - started, 3)
-    report.write(r.run_dir, r.history, results, r.net.journal.export())
+    report.write(r.run_dir, r.history, results, r.net.journal.export(), probe=extra)
     report.print_summary(results, sys.stdout)
     return {True: 0, False: 1}.get(results["valid"], 2)
 
 
 def check(r, extra):
-    """Run every checker over the paired history and assemble results.json."""
-    opts = r.opts
-    history = History(r.history)
-    checkers = check_all(r.workload, history, opts, net=r.net.snapshot(), probe=extra,
-                         exceptions=r.exceptions, errors=r.errors)
-    net = checkers["net"]
-    results = {
-        "valid": merged_valid(checkers),
-        "workload": opts.workload,
-        "seed": opts.seed,
-        "run_dir": r.run_dir,
-        "opts": report.opts_dict(opts),
-        "op_count": stats.op_count(history),
-        "duration": round(r.duration, 3),
-        "checkers": checkers,
-        "net": {k: net[k] for k in ("all", "clients", "servers")},
-        "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
-                         "valid": checkers["availability"]["valid"]},
-        "errors": list(r.errors) + [f"workload: {e}"
-                                    for e in workload_errors(checkers["workload"])],
-        "op_latencies": stats.op_latencies(history),
-        "sim_delivery_lateness_ms": r.net.lateness_ms(),
-    }
-    results.update(summary(r.workload, checkers))
-    return results
+    """Run every checker over the history and assemble results.json (sim.check.results)."""
+    return check_results(r.workload, r.history, r.opts, r.run_dir, net=r.net.snapshot(), probe=extra,
+                   exceptions=r.exceptions, errors=r.errors, duration=round(r.duration, 3),
+                   sim_delivery_lateness_ms=r.net.lateness_ms())

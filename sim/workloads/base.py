@@ -59,6 +59,10 @@ core asks of a workload is declared here:
                                       # the workload's verdict: a call into sim.checkers with the
                                       # paired history (sim.history.History) and the options;
                                       # -> {"valid": bool, ...}
+      @staticmethod
+      def from_jepsen(op)             # an op read from a Maelstrom/Jepsen history (sim.edn.to_op)
+                                      # as this simulator's history records it (default: as is;
+                                      # echo keeps only the reply's echo)
 
 WorkerChoice (provided by the core; a slice of Jepsen's generator context):
       choice.free                     # the free workers (thread numbers 0..concurrency-1)
@@ -157,3 +161,7 @@ class Workload:
     @staticmethod
     def check(history, opts, probe=None):
         raise NotImplementedError
+
+    @staticmethod
+    def from_jepsen(op):
+        return op

@@ -27,8 +27,10 @@ generator, as Jepsen 0.3.7 runs it for Maelstrom):
     each info, that is the (21 - 2n)th info among the group's ops on that key. No op cap per
     key, no final phase.
 
-Checker: sim.checkers.linearizable per key, Knossos's cas-register from nil, each key's
-search bounded by --linearizability-timeout (past it the key, and the run, are "unknown").
+Checker: sim.checkers.linearizable per key, Knossos's cas-register from nil (or from
+`sim check --initial`), each key's search bounded by --linearizability-timeout (past it the key,
+and the run, are "unknown"). A history whose values are not [key, value] tuples, as in
+Knossos's data files, is one register (its result's only key is null).
 The result lists, under "errors", each key that is not linearizable with its explanation and
 the op it names, so the report links to that op.
 """
@@ -131,11 +133,12 @@ class LinKV(Workload):
 
     @staticmethod
     def check(history, opts, probe=None):
-        result = linearizable.check_history(history, timeout_s=opts.linearizability_timeout)
+        result = linearizable.check_history(history, initial=getattr(opts, "initial", None),
+                                            timeout_s=opts.linearizability_timeout)
         result["key_count"] = len(result["results"])
         result["errors"] = [
             {"key": key, "op": r["op"], "states": r["states"],
-             "explanation": f"key {key}: {r['explanation']}"}
+             "explanation": f"{'register' if key is None else f'key {key}'}: {r['explanation']}"}
             for key, r in result["results"].items() if r["valid"] is False]
         return result
 
