@@ -28,7 +28,6 @@ Maelstrom's. Everything else is the history's, so the verdict is Maelstrom's own
 Exit status: 0 valid, 1 invalid, 2 unknown, unreadable, or bad arguments.
 """
 
-import gzip
 import json
 import os
 import sys
@@ -180,10 +179,8 @@ def parse_initial(text):
 
 def read_edn_history(path, workload):
     """The simulator's raw history from an EDN file (gzipped if it ends in .gz)."""
-    opener = gzip.open if path.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as f:
-            ops = edn.read_history(f.read())
+        ops = edn.read_file(path)
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise Unreadable(e) from None
     history = []

@@ -1,6 +1,5 @@
 """The lin-kv linearizability checker (sim/checkers/linearizable.py)."""
 
-import gzip
 import os
 import random
 
@@ -13,6 +12,8 @@ from sim.checkers.linearizable import calls_of, check_history, check_register
 from sim.history import History
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+MAELSTROM_HISTORIES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                   "sim", "calibration", "maelstrom-histories")
 
 
 def history(*events):
@@ -276,19 +277,20 @@ def test_agrees_with_brute_force_on_random_histories(monkeypatch, eager_configs)
 # --- real histories -----------------------------------------------------------------------
 
 def read_fixture(*parts):
-    path = os.path.join(FIXTURES, *parts)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt") as f:
-        return edn.read_history(f.read())
+    return edn.read_file(os.path.join(FIXTURES, *parts))
+
+
+def maelstrom_history(name):
+    return edn.read_file(os.path.join(MAELSTROM_HISTORIES, f"{name}.edn.gz"))
 
 
 def test_maelstrom_lin_kv_histories():
     """Real Maelstrom verdicts: the lin-kv proxy is valid; the seq-kv proxy fails on keys 0 and
     1, at the very ops Knossos named (read 0 at index 279 with the register at 4; cas 4->4 at
     index 593 with the register at 0)."""
-    result = check_history(read_fixture("maelstrom", "linkv_proxy.edn.gz"))
+    result = check_history(maelstrom_history("linkv_proxy"))
     assert result["valid"] is True and sorted(result["results"]) == [0, 1]
-    result = check_history(read_fixture("maelstrom", "linkv_seqkv.edn.gz"))
+    result = check_history(maelstrom_history("linkv_seqkv"))
     assert result["valid"] is False and result["failures"] == [0, 1]
     key0, key1 = result["results"][0], result["results"][1]
     assert (key0["op"]["f"], key0["op"]["value"], key0["op"]["index"], key0["states"]) == ("read", 0, 279, [4])

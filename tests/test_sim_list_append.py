@@ -219,7 +219,7 @@ def test_an_info_txn_writes_but_its_null_reads_count_for_nothing():
 # --- Maelstrom's own histories, checked against real Elle's verdicts ------------------------
 
 def maelstrom_history(name):
-    return Paired(edn.read_history((CALIBRATION / "maelstrom-histories" / f"{name}.edn").read_text()))
+    return Paired(edn.read_file(CALIBRATION / "maelstrom-histories" / f"{name}.edn.gz"))
 
 
 def elle_anomaly_types(name):
