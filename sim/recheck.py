@@ -72,7 +72,10 @@ def main(argv):
         print(f"sim check: {e}\n{USAGE}", file=sys.stderr)
         return 2
     try:
-        results = recheck_run(args.path) if os.path.isdir(args.path) else check_edn(args)
+        if os.path.isdir(args.path):
+            results = recheck_run(args.path)
+        else:
+            results = check_edn(args.path, edn_options(**vars(args)))
     except cli.UsageError as e:
         print(f"sim check: {e}", file=sys.stderr)
         return 2
@@ -143,29 +146,29 @@ def read_jsonl(path):
 
 # --- an EDN history ---------------------------------------------------------------------------
 
-def check_edn(args):
+def check_edn(path, opts):
     """Check a Maelstrom/Jepsen history; saves it and its results in a new run directory."""
-    opts = edn_options(args)
     workload = load(opts.workload)
-    history = read_edn_history(args.path, workload)
+    history = read_edn_history(path, workload)
     run_dir = report.make_run_dir(opts, node_logs=False)
     results = check_results(workload, history, opts, run_dir,
-                            source={"file": args.path, "format": "edn"})
+                            source={"file": path, "format": "edn"})
     report.write(run_dir, history, results)
     return results
 
 
-def edn_options(args):
-    """Options for an imported history: what was asked, and nothing about a run (no rate,
-    time limit, ...: those are None)."""
+def edn_options(workload, node_count=None, consistency_models="strict-serializable",
+                availability=None, initial=None,
+                linearizability_timeout=cli.LINEARIZABILITY_TIMEOUT_S, store="store", **_):
+    """Options for an imported history, from `sim check`'s flags as text: what was asked, and
+    nothing about a run (no rate, time limit, ...: those are None)."""
     return cli.Options(
-        workload=args.workload, bin=None, node_count=args.node_count,
+        workload=workload, bin=None, node_count=node_count,
         time_limit=None, rate=None, concurrency=None, latency=None, latency_dist=None,
         nemesis_interval=None, recovery_wait=None, client_overhead=None, topology=None,
-        availability=cli._availability(args.availability),
-        consistency_models=cli._models(args.consistency_models),
-        initial=parse_initial(args.initial),
-        linearizability_timeout=args.linearizability_timeout, store=args.store)
+        availability=cli._availability(availability),
+        consistency_models=cli._models(consistency_models), initial=parse_initial(initial),
+        linearizability_timeout=linearizability_timeout, store=store)
 
 
 def parse_initial(text):
