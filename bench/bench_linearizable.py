@@ -3,8 +3,8 @@
 the expected one), ops, keys, configurations explored and the time the check took.
 
 Histories: real Maelstrom lin-kv runs (sim/calibration/maelstrom-histories), Knossos's labelled
-cas-register data (tests/fixtures/knossos, plus any copies under bench/data/knossos/{good,bad},
-e.g. its memstress3-N.edn files, which are not kept in git), and synthetic Maelstrom-shaped
+cas-register data (tests/fixtures/knossos, some memstress3-N files among them, plus any copies
+under bench/data/knossos/{good,bad}, which are not kept in git), and synthetic Maelstrom-shaped
 lin-kv histories (tests/linkv_histories.py) at the Raft tutorial's flags (--node-count 3
 --concurrency 4n --rate 30 --time-limit 60, partitions every 10 s) and at --concurrency 10n
 --rate 100: linearizable, with stale reads, and with a read of a never-written value at the
