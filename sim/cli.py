@@ -11,7 +11,8 @@ the search's budget per key, past which that key is "unknown"; default 300, gene
 has no such limit).
 
 `python3 -m sim serve [--port 8080] [--store DIR]` browses the store's runs (sim.serve).
-`python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD ...` checks a history again (sim.recheck).
+`python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD ...` checks a history again (sim.recheck,
+dispatched by sim.__main__, since it builds on these options).
 """
 
 import argparse
@@ -260,9 +261,6 @@ def main(argv=None):
     if argv and argv[0] == "serve":
         from sim.serve import main as serve
         return serve(argv[1:])
-    if argv and argv[0] == "check":
-        from sim.recheck import main as check
-        return check(argv[1:])
     if not argv or argv[0] != "test":
         print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)\n"
               "       python3 -m sim serve [--port 8080] [--store DIR]\n"

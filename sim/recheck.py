@@ -39,8 +39,9 @@ from sim.workloads import WORKLOADS, WorkloadUnavailable, load
 # Facts of the run that no checker recomputes, carried from the old results.json.
 CARRIED = ("duration", "sim_delivery_lateness_ms", "source", "wall_seconds")
 USAGE = ("usage: python3 -m sim check RUN_DIR\n"
-         "       python3 -m sim check FILE.edn -w WORKLOAD [--node-count N] "
-         "[--consistency-models M] [--initial VALUE] (--help for more)")
+         "       python3 -m sim check FILE.edn -w WORKLOAD [--consistency-models M] "
+         "[--initial VALUE] ...\n"
+         "       (--help for more)")
 
 
 class Unreadable(Exception):
@@ -62,6 +63,9 @@ def build_parser():
 
 
 def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(cli.HELP if argv else USAGE, file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
     try:
         args = build_parser().parse_args(argv)
         if not os.path.isdir(args.path) and args.workload is None:

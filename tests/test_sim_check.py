@@ -6,6 +6,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,17 @@ def test_knossos_labels_from_initial_zero(tmp_path, label, name):
     assert workload["key_count"] == 1          # one register, not lin-kv's [key value] tuples
     if label == "good":
         assert code == 0
+
+
+def test_the_command_line(tmp_path):
+    """`python3 -m sim check` itself: the summary, Knossos's verdict, the exit status."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "check", KNOSSOS / "bad" / "bad-analysis.edn", "-w", "lin-kv",
+         "--initial", "0", "--store", tmp_path], cwd=ROOT, capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "read 2 by process 21" in proc.stdout and report.INVALID in proc.stdout
+    assert (tmp_path / "latest" / "report.html").exists()
 
 
 def test_the_initial_value_decides(tmp_path):
