@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The Raft core (raft.py) under lin-kv's workload shape, on the in-memory cluster.
+"""The Raft core (raft.py) alone under lin-kv's workload shape, on the in-memory cluster.
 
-    python3 bench/bench_raft.py [--runs 10] [--nodes 3] [--time-limit 60] [--rate 30]
+    python3 bench/bench_raft_core.py [--runs 10] [--nodes 3] [--time-limit 60] [--rate 30]
                                 [--latency-ms 1] [--nemesis-interval 10] [--no-nemesis]
                                 [--timing heartbeat=0.15 --timing batch=0.02 ...]
 
