@@ -8,6 +8,7 @@
 #   make c3d            one challenge with Fly.io's exact flags: real Maelstrom when
 #                       `$(MAELSTROM)` is on PATH, else the bundled simulator
 #   make c3d ARGS="--time-limit 5 --seed 7"   extra flags (the last occurrence wins)
+#   make lin-kv         lin_kv.py (Raft) with the Raft tutorial's final flags, the same way
 
 MAELSTROM ?= maelstrom
 PYTHON ?= python3
@@ -24,7 +25,7 @@ endif
 CHALLENGES := c1 c2 c3a c3b c3c c3d c3e c4 c5a c5b c5c c6a c6b c6c
 
 .PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
-        bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check $(CHALLENGES) c6b-ru c6b-partition \
+        bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check $(CHALLENGES) c6b-ru c6b-partition lin-kv \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 all: test
@@ -62,6 +63,10 @@ c6b-partition:
 	$(RUN) -w txn-rw-register --bin ./txn_rw_register.py --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition $(ARGS)
 c6c:
 	$(RUN) -w txn-rw-register --bin ./txn_rw_register.py --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition $(ARGS)
+
+# Beyond Fly.io's challenges: Maelstrom's lin-kv workload (its Raft tutorial's final command).
+lin-kv:
+	$(RUN) -w lin-kv --bin ./lin_kv.py --node-count 3 --concurrency 4n --rate 30 --time-limit 60 --nemesis partition --nemesis-interval 10 $(ARGS)
 
 # Unprefixed aliases: `make 3d` is `make c3d`.
 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c:

@@ -125,7 +125,7 @@ write, 1.67 per op. Per second that is 20 forwards + 15 appends + 15 acks; on
 top come heartbeats in the gaps (> 0.1 s) of each follower's traffic (about 8/s,
 the eager appends alternate between the followers) and an ack per follower
 every ~0.2 s of ack silence: about 60/s, 2.0 per op, against the target of 2.5.
-Measured on this core by bench/bench_raft.py (fake clock, 1 ms mean delay, the
+Measured on this core by bench/bench_raft_core.py (fake clock, 1 ms mean delay, the
 workload and nemesis shape of the real run, 10 seeds): 2.10 median (1.91-2.35)
 with partitions, 2.12 without; relaying during rings is included. Heartbeat
 0.15 s / ack_every 0.2 s would give ~1.8, at a thinner margin for a loaded

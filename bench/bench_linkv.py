@@ -32,13 +32,14 @@ NODES = {
 SERVED_CODES = (20, 22)
 
 
-def run(node, flags, time_limit, seed):
+def run(node, flags, time_limit, seed, store=STORE):
+    """One simulator run of lin-kv: (results.json, history, wall seconds)."""
     cmd = [sys.executable, "-m", "sim", "test", "-w", "lin-kv", "--bin", node, *flags.split(),
-           "--time-limit", str(time_limit), "--seed", str(seed), "--store", STORE, "--no-progress"]
+           "--time-limit", str(time_limit), "--seed", str(seed), "--store", store, "--no-progress"]
     started = time.monotonic()
     subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - started
-    latest = os.path.join(STORE, "latest")
+    latest = os.path.join(store, "latest")
     with open(os.path.join(latest, "results.json")) as f:
         results = json.load(f)
     with open(os.path.join(latest, "history.jsonl")) as f:

@@ -1,164 +1,196 @@
 #!/usr/bin/env python3
-"""The Raft core (raft.py) under lin-kv's workload shape, on the in-memory cluster.
+"""Benchmark: ./lin_kv.py (Raft) on the simulator - issue 15's figures and targets.
 
-    python3 bench/bench_raft.py [--runs 10] [--nodes 3] [--time-limit 60] [--rate 30]
-                                [--latency-ms 1] [--nemesis-interval 10] [--no-nemesis]
-                                [--timing heartbeat=0.15 --timing batch=0.02 ...]
+    python3 bench/bench_raft.py [--config tutorial] [--seeds 5] [--first-seed 1]
+    python3 bench/bench_raft.py --correctness      # every configuration the issue names
+    python3 bench/bench_raft.py --core [ARGS]      # the core alone on a fake clock
+                                                   # (bench/bench_raft_core.py ARGS)
 
-No node processes: raft.Raft cores on a fake clock (tests/raft_cluster.py), so the
-figures are the protocol's, not the runtime's. The workload is the shape of
-`--concurrency 4n --rate 30 --nemesis partition`: 4n client threads, thread i bound
-to node i mod n, half of them reading, half writing; an op every uniform [0, 2/rate)
-s goes to a random idle thread; a client gives up after 1 s. The nemesis alternates
-start/stop after uniform [0, 2 * interval) s, each start one of Jepsen's partition
-specs (sim/nemesis.py). Every run is checked (tests/raft_cluster.py check_all).
-
-Per run it prints: server messages per op, served (ok / all ops; a definite error is
-a 'rejected'), indefinite (writes never answered / all ops), ok latency p50/p99 ms,
-and the re-elections after a leader was cut off (seconds from the cut until a new
-leader exists on the majority side). Then the medians.
+Each run is a real simulator run (`python3 -m sim test -w lin-kv --bin ./lin_kv.py`, one at a
+time). Per run it prints the checker's verdict and, counting every client op: served (ok, or
+a definite answer about the data: 20 key-does-not-exist, 22 precondition-failed), refused
+(another definite error, 11), indefinite (timeouts); the latency p50/p99 of ok ops; server
+messages per op; and, for each partition that cut the leader off from a majority that could
+still talk, how long the majority side took to serve again: seconds from the cut to the
+completion of the first write or cas served on a node of the majority side (invoked after
+the cut), with in brackets the time to its new leader. The leader at each cut, and when a
+new one took over, come from the nodes' logs (lin_kv.py logs leadership with its monotonic
+clock and its first client op, which aligns the logs with the history). A cut healed before
+anything was served is left out. Then the medians, and each target met or missed.
 """
 import argparse
 import os
-import random
+import re
 import statistics
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
-from raft import Timing  # noqa: E402
-from raft_cluster import Cluster  # noqa: E402
-from sim.nemesis import SPECS, grudge_for  # noqa: E402
+sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]
+from bench_linkv import outcomes, run  # noqa: E402
+from sim.history import History  # noqa: E402
 
-CLIENT_TIMEOUT = 1.0
-
-
-class Workload:
-    """Client threads bound to nodes, issuing ops at the run's rate."""
-
-    def __init__(self, cluster, rng, rate, time_limit):
-        self.cluster, self.rng = cluster, rng
-        nodes = cluster.ids
-        self.threads = [(nodes[i % len(nodes)], "read" if (i // len(nodes)) % 2 == 0 else "write")
-                        for i in range(4 * len(nodes))]
-        self.busy = {}                          # thread -> op id
-        t = 0.0
-        while t < time_limit:
-            cluster.at(t, self.invoke)
-            t += rng.uniform(0, 2 / rate)
-
-    def invoke(self):
-        idle = [i for i in range(len(self.threads)) if not self._busy(i)]
-        if not idle:
-            return
-        thread = self.rng.choice(idle)
-        node, kind = self.threads[thread]
-        op_id = self.cluster.read(node) if kind == "read" else self.cluster.write(node)
-        self.busy[thread] = op_id
-
-    def _busy(self, thread):
-        op = self.cluster.ops.get(self.busy.get(thread))
-        return op is not None and op.status is None and self.cluster.now - op.invoked < CLIENT_TIMEOUT
+NODE = os.path.join(ROOT, "lin_kv.py")
+STORE = os.path.join(ROOT, "store", "bench-raft")
+TUTORIAL = "--node-count 3 --concurrency 4n --rate 30 --nemesis partition --nemesis-interval 10"
+CONFIGS = {
+    "tutorial": TUTORIAL,
+    "stress": "--node-count 3 --concurrency 10n --rate 100 --nemesis partition --nemesis-interval 3",
+    "five": "--node-count 5 --concurrency 10n --rate 100 --nemesis partition",
+    "exp": TUTORIAL + " --latency 50 --latency-dist exponential",
+}
+CORRECTNESS = [("tutorial", 10), ("stress", 5), ("five", 5), ("exp", 1)]
+# (figure, better when "high" or "low", target) - issue 15, on the tutorial flags
+TARGETS = [("served", "high", 0.78), ("indefinite", "low", 0.02), ("p50_ms", "low", 20),
+           ("p99_ms", "low", 200), ("msgs_per_op", "low", 2.5), ("reelect_s", "low", 1.0)]
+WRITES = ("write", "cas")
+LEADER_LINE = re.compile(r"raft: leader of term (\d+) at monotonic ([\d.]+)")
+FIRST_OP_LINE = re.compile(r"first client op at monotonic ([\d.]+)")
 
 
-class Nemesis:
-    """Partitions as Jepsen's partition nemesis; notes when a leader was cut off."""
-
-    def __init__(self, cluster, rng, interval, time_limit):
-        self.cluster, self.rng = cluster, rng
-        self.cuts = []                          # times a leader lost its majority
-        t, start = 0.0, True
-        while t < time_limit:
-            cluster.at(t, self.start if start else cluster.heal)
-            t += rng.uniform(0, 2 * interval)
-            start = not start
-        cluster.at(time_limit, cluster.heal)
-
-    def start(self):
-        cluster = self.cluster
-        grudge = grudge_for(self.rng.choice(SPECS), cluster.ids, self.rng)
-        for dest, srcs in grudge.items():
-            for src in srcs:
-                cluster.blocked.add((src, dest))
-        leaders = cluster.leaders()
-        if leaders and self._cut_off(leaders[0]):
-            self.cuts.append(cluster.now)
-
-    def _cut_off(self, leader):
-        """True when the leader cannot reach a majority but the others can form one
-        (a clean two-sided cut, where a re-election is possible)."""
-        ids, blocked = self.cluster.ids, self.cluster.blocked
-        others = [p for p in ids if p != leader]
-        linked = all((a, b) not in blocked for a in others for b in others if a != b)
-        cut = all((leader, p) in blocked and (p, leader) in blocked for p in others)
-        return linked and cut and len(others) > len(ids) // 2
+def leaderships(run_dir, history):
+    """[(seconds of test time, term, node)] for every leadership, from the node logs."""
+    logs, firsts = {}, []
+    log_dir = os.path.join(run_dir, "node-logs")
+    for name in sorted(os.listdir(log_dir)):
+        with open(os.path.join(log_dir, name)) as f:
+            logs[name[:-len(".log")]] = text = f.read()
+        firsts += [float(m) for m in FIRST_OP_LINE.findall(text)]
+    first_invoke = min(op.invoke_time for op in history.ops) / 1e9
+    offset = min(firsts) - first_invoke
+    return sorted((float(at) - offset, int(term), node)
+                  for node, text in logs.items() for term, at in LEADER_LINE.findall(text))
 
 
-def run(seed, args):
-    timing = Timing(**{k: type(getattr(Timing, k))(v) for k, v in args.timing})
-    cluster = Cluster(args.nodes, seed=seed, timing=timing,
-                      latency=(0, 2 * args.latency_ms / 1000))
-    Workload(cluster, random.Random(seed), args.rate, args.time_limit)
-    nemesis = None
-    if not args.no_nemesis:
-        nemesis = Nemesis(cluster, random.Random(-seed), args.nemesis_interval, args.time_limit)
-    cluster.run_until(args.time_limit + CLIENT_TIMEOUT)
-    cluster.check_all(settled=False)
-    return summarize(cluster, nemesis)
+def cuts(history, node_ids):
+    """[(start s, end s, grudge)] for every partition, from the nemesis's records."""
+    found, start = [], None
+    for entry in history.nemesis:
+        if entry["f"] == "start-partition" and isinstance(entry["value"], list):
+            start = (entry["time"] / 1e9, entry["value"][1])
+        elif entry["f"] == "stop-partition" and start and entry["value"] is None:
+            found.append((*start[:1], entry["time"] / 1e9, start[1]))
+            start = None
+    if start:
+        found.append((start[0], float("inf"), start[1]))
+    return found
 
 
-def leader_changes(cluster):
-    """(time, term) whenever a node became leader, from the messages it sent."""
-    first = {}
-    for time, _src, _dest, body in cluster.sent:
-        if body["type"] == "raft_append":
-            first.setdefault(body["term"], time)
-    return sorted((time, term) for term, time in first.items())
+def majority_without(leader, grudge, node_ids):
+    """The nodes that still talk both ways among themselves, if they are a majority and the
+    leader talks both ways with none of them; else None."""
+    def linked(a, b):
+        return a not in grudge.get(b, ()) and b not in grudge.get(a, ())
+    others = [n for n in node_ids if n != leader]
+    side = [n for n in others if not linked(n, leader)
+            and all(linked(n, m) for m in others if m != n)]
+    return side if len(side) > len(node_ids) // 2 else None
 
 
-def summarize(cluster, nemesis):
-    ops = list(cluster.ops.values())
-    servers = sum(1 for _, _, dest, _ in cluster.sent if dest in cluster.nodes)
-    ok = [op for op in ops if op.status == "ok" and op.done - op.invoked < CLIENT_TIMEOUT]
-    indefinite = [op for op in ops if op.kind == "write" and op not in ok
-                  and op.status != "rejected"]
-    lat = sorted((op.done - op.invoked) * 1000 for op in ok)
-    changes = leader_changes(cluster)
-    elections = []
-    for cut in (nemesis.cuts if nemesis else []):
-        later = [time for time, _ in changes if time > cut]
-        elections.append(later[0] - cut if later else float("inf"))
-    return {"msgs_per_op": servers / len(ops), "served": len(ok) / len(ops),
-            "indefinite": len(indefinite) / len(ops),
-            "p50": lat[len(lat) // 2] if lat else 0, "p99": lat[int(len(lat) * 0.99)] if lat else 0,
-            "ops": len(ops), "reelections": elections}
+def reelections(history, leaders, node_ids, concurrency):
+    """[(serve-again s, new-leader s)] for each partition that cut the leader off."""
+    found = []
+    for start, end, grudge in cuts(history, node_ids):
+        before = [(t, term, n) for t, term, n in leaders if t <= start]
+        if not before:
+            continue
+        side = majority_without(max(before, key=lambda x: x[1])[2], grudge, node_ids)
+        if side is None:
+            continue
+        served = [op.time / 1e9 for op in history.completed
+                  if op.f in WRITES and op.invoke_time / 1e9 >= start and is_served(op)
+                  and node_ids[op.process % concurrency % len(node_ids)] in side]
+        elected = [t for t, _, n in leaders if start < t and n in side]
+        if served and min(served) < end:
+            found.append((min(served) - start, (min(elected) - start) if elected else None))
+    return found
+
+
+def is_served(op):
+    return op.type == "ok" or (op.type == "fail" and (op.error or [None])[0] in (20, 22))
+
+
+def figures(results, raw, wall):
+    history = History(raw)
+    opts = results["opts"]
+    node_ids = [f"n{i}" for i in range(opts["node_count"])]
+    latencies = sorted((op.time - op.invoke_time) / 1e6 for op in history.completed
+                       if op.type == "ok")
+    shares = outcomes(raw)
+    leaders = leaderships(results["run_dir"], history)
+    found = reelections(history, leaders, node_ids, opts["concurrency"])
+    return {"valid": results["valid"], "ops": results["op_count"], **shares,
+            "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+            "msgs_per_op": results["net"]["servers"]["msgs_per_op"],
+            "cuts": found, "reelect_s": max((s for s, _ in found), default=None), "wall": wall}
+
+
+def percentile(values, q):
+    return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+
+def row(label, f):
+    verdict = {True: "valid", False: "INVALID"}.get(f["valid"], "unknown")
+    cuts_text = " ".join(f"{s:.2f}" + (f"({e:.2f})" if e is not None else "") for s, e in f["cuts"])
+    print(f"{label:14} {verdict:8} {f['ops']:5} {f['served']:6.3f} {f['refused']:7.3f} "
+          f"{f['indefinite']:6.3f} {f['p50_ms']:7.1f} {f['p99_ms']:7.1f} {f['msgs_per_op']:7.2f}"
+          f"  {cuts_text or '-'}", flush=True)
+
+
+HEADER = (f"{'config / seed':14} {'verdict':8} {'ops':>5} {'served':>6} {'refused':>7} "
+          f"{'indef':>6} {'p50 ms':>7} {'p99 ms':>7} {'msgs/op':>7}  serve again after a "
+          "leader cut off, s (new leader)")
+
+
+def verdict_line(name, value, better, target):
+    if value is None:
+        return f"  {name:12} -        target {target}: no leader was cut off"
+    met = value >= target if better == "high" else value <= target
+    sign = ">=" if better == "high" else "<="
+    by = abs(value - target)
+    return (f"  {name:12} {value:<8.3f} target {sign} {target}: "
+            f"{'met' if met else 'MISSED'} by {by:.3f}")
+
+
+def summarize(results):
+    """The medians over seeds, and each target met or missed."""
+    print(f"\nmedian of {len(results)} runs "
+          f"({sum(1 for r in results if r['valid'] is True)} valid):")
+    for name, better, target in TARGETS:
+        values = [r[name] for r in results if r[name] is not None]
+        print(verdict_line(name, statistics.median(values) if values else None, better, target))
+    worst = max((s for r in results for s, _ in r["cuts"]), default=None)
+    count = sum(len(r["cuts"]) for r in results)
+    if worst is not None:
+        print(f"  worst serve-again over {count} leader cuts: {worst:.2f} s")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--nodes", type=int, default=3)
+    if "--core" in sys.argv[1:]:
+        args = [a for a in sys.argv[1:] if a != "--core"]
+        sys.exit(subprocess.call([sys.executable, os.path.join(ROOT, "bench",
+                                                              "bench_raft_core.py"), *args]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="tutorial")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=60)
-    parser.add_argument("--rate", type=float, default=30)
-    parser.add_argument("--latency-ms", type=float, default=1.0, help="mean one-way delay")
-    parser.add_argument("--nemesis-interval", type=float, default=10)
-    parser.add_argument("--no-nemesis", action="store_true")
-    parser.add_argument("--timing", action="append", default=[], metavar="NAME=SECONDS",
-                        type=lambda s: s.split("=", 1), help="override a raft.Timing field")
+    parser.add_argument("--correctness", action="store_true",
+                        help="run " + ", ".join(f"{n} x{k}" for n, k in CORRECTNESS))
     args = parser.parse_args()
-    results = []
-    for seed in range(1, args.runs + 1):
-        r = run(seed, args)
-        results.append(r)
-        elections = " ".join(f"{t:.2f}" for t in r["reelections"]) or "-"
-        print(f"seed {seed:2}: {r['ops']} ops  msgs/op {r['msgs_per_op']:.2f}  "
-              f"served {r['served']:.3f}  indefinite {r['indefinite']:.3f}  "
-              f"p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  re-election s: {elections}")
-    print("median: " + "  ".join(
-        f"{key} {statistics.median(r[key] for r in results):.3f}"
-        for key in ("msgs_per_op", "served", "indefinite", "p50", "p99")))
-    worst = max((t for r in results for t in r["reelections"]), default=None)
-    print(f"worst re-election: {worst:.2f} s" if worst is not None else "no leader was cut off")
+    plan = CORRECTNESS if args.correctness else [(args.config, args.seeds)]
+    print(HEADER)
+    for config, seeds in plan:
+        results = []
+        for seed in range(args.first_seed, args.first_seed + seeds):
+            f = figures(*run(NODE, CONFIGS[config], args.time_limit, seed, STORE))
+            row(f"{config} {seed}", f)
+            results.append(f)
+        if config == "tutorial" or not args.correctness:
+            summarize(results)
+        else:
+            print(f"  {config}: {sum(1 for r in results if r['valid'] is True)} of "
+                  f"{len(results)} valid")
 
 
 if __name__ == "__main__":

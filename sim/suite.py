@@ -32,6 +32,7 @@ CHALLENGES = [
     ("c6b-ru", "txn_rw_register.py", None),
     ("c6b-partition", "txn_rw_register.py", None),
     ("c6c", "txn_rw_register.py", None),
+    ("lin-kv", "lin_kv.py", None),
 ]
 
 
@@ -49,10 +50,15 @@ def run_challenge(target, quick):
     return f"no results (exit {proc.returncode}): {tail[0]}"
 
 
+def label(target):
+    """A challenge's name without the target's "c" ("c3d" -> "3d"); other targets as they are."""
+    return target[1:] if target[:1] == "c" and target[1:2].isdigit() else target
+
+
 def row_for(target, result, bounds):
     """One table row: challenge, verdict, servers msgs-per-op, latency, availability."""
     if isinstance(result, str):
-        return [target[1:], result, "", "", ""], False
+        return [label(target), result, "", "", ""], False
     msgs = result.get("net", {}).get("servers", {}).get("msgs_per_op")
     lat = result.get("stable_latencies") or {}
     median, worst = lat.get("0.5"), lat.get("1")
@@ -65,7 +71,7 @@ def row_for(target, result, bounds):
                 and worst is not None and worst < limit_max):
             passed, verdict = False, "valid, over Fly.io's bounds"
     latency = f"{median}/{worst}" if median is not None else "-"
-    cells = [target[1:], verdict, fmt(msgs), latency, fmt(avail, 4)]
+    cells = [label(target), verdict, fmt(msgs), latency, fmt(avail, 4)]
     return cells, passed
 
 
@@ -88,9 +94,9 @@ def main(argv=None):
     rows, passed = [], 0
     selected = [c for c in CHALLENGES if not opts.only or c[0] in opts.only]
     for target, node_file, bounds in selected:
-        print(f"== {target[1:]}", file=sys.stderr, flush=True)
+        print(f"== {label(target)}", file=sys.stderr, flush=True)
         if not os.path.exists(os.path.join(ROOT, node_file)):
-            rows.append([target[1:], f"missing ({node_file} not written)", "", "", ""])
+            rows.append([label(target), f"missing ({node_file} not written)", "", "", ""])
             continue
         cells, ok = row_for(target, run_challenge(target, opts.quick), bounds)
         rows.append(cells)

@@ -47,8 +47,9 @@ def test_a_follower_refuses_without_a_leader_then_forwards_and_applies():
         assert (command["client"], command["msg_id"], command["value"]) == ("c1", 2, 7)
         peer(s, "n0", append(1, 1, 1, [[1, command_id, command]]))
         peer(s, "c2", {"type": "read", "msg_id": 1, "key": 0})
-        forward = next_message(s, "n0", "raft_forward")["body"]
-        assert forward["reads"] == [{"client": "c2", "msg_id": 1, "key": 0}]
+        [read] = next_message(s, "n0", "raft_forward")["body"]["reads"]
+        assert read.pop("at") <= time.monotonic()        # when it arrived, for the deadline
+        assert read == {"client": "c2", "msg_id": 1, "key": 0}
         code, rest = s.close()
         assert code == 0 and all('"dest":"c' not in line for line in rest)   # n0 answers
     finally:
@@ -83,12 +84,32 @@ def test_an_elected_node_answers_its_own_and_forwarded_clients():
         serve_peers(s, lambda msg: msg["body"]["type"] == "raft_append")   # it leads
         peer(s, "c1", {"type": "write", "msg_id": 5, "key": 3, "value": 9})
         assert serve_peers(s, to("c1"))["body"] == {"type": "write_ok", "in_reply_to": 5}
-        peer(s, "n2", {"type": "raft_forward", "reads": [],
-                       "commands": [["n2:1", {"client": "c7", "msg_id": 4, "op": "cas",
-                                              "key": 3, "from": 9, "to": 10}]]})
+        forward(s, "n2", {"client": "c7", "msg_id": 4, "op": "cas", "key": 3, "from": 9,
+                          "to": 10, "at": time.monotonic()})
         assert serve_peers(s, to("c7"))["body"] == {"type": "cas_ok", "in_reply_to": 4}
         peer(s, "c1", {"type": "read", "msg_id": 6, "key": 3})
         assert serve_peers(s, to("c1"))["body"] == {"type": "read_ok", "value": 10,
                                                     "in_reply_to": 6}
+    finally:
+        s.kill()
+
+
+def forward(session, src, command, command_id="n2:1"):
+    peer(session, src, {"type": "raft_forward", "reads": [], "commands": [[command_id, command]]})
+
+
+def test_an_op_whose_client_gave_up_is_applied_but_not_answered():
+    """A client waits 1 s: an op that arrived 5 s ago takes effect silently (no late reply),
+    and the next op on the key sees it."""
+    s = start()
+    try:
+        serve_peers(s, lambda msg: msg["body"]["type"] == "raft_append")   # it leads
+        forward(s, "n2", {"client": "c7", "msg_id": 4, "op": "write", "key": 3, "value": 9,
+                          "at": time.monotonic() - 5})
+        peer(s, "c1", {"type": "cas", "msg_id": 5, "key": 3, "from": 9, "to": 1})
+        assert serve_peers(s, lambda msg: msg["dest"].startswith("c"))["body"] == {
+            "type": "cas_ok", "in_reply_to": 5}
+        code, _ = s.close()
+        assert code == 0 and any("not answering c7 msg 4" in line for line in s.stderr)
     finally:
         s.kill()

@@ -195,10 +195,14 @@ NODES = {
 
 @pytest.fixture(scope="module")
 def sim_runs(tmp_path_factory):
-    """One 3 s run per node on 3 nodes, all at once; name -> (exit code, results, report)."""
+    """One 3 s run per node on 3 nodes, all at once (./lin_kv.py: 5 s under partitions every
+    second or so); name -> (exit code, results, report)."""
     flags = ["-w", "lin-kv", "--node-count", "3", "--concurrency", "2n", "--time-limit", "3",
              "--rate", "50", "--seed", "7"]
-    runs = run_all(tmp_path_factory, {name: [*flags, "--bin", node] for name, node in NODES.items()})
+    argvs = {name: [*flags, "--bin", node] for name, node in NODES.items()}
+    argvs["lin_kv.py"] = [*flags, "--bin", ROOT / "lin_kv.py", "--time-limit", "5",
+                          "--nemesis", "partition", "--nemesis-interval", "1"]
+    runs = run_all(tmp_path_factory, argvs)
     for done in runs.values():
         assert "could not draw" not in done.stderr, done.stderr[-2000:]
     return {name: (done.code, done.results, (done.dir / "report.html").read_text())
@@ -211,6 +215,13 @@ def test_a_proxy_to_lin_kv_is_linearizable(sim_runs):
     assert code == 0 and results["valid"] is True, results["errors"]
     assert workload["failures"] == [] and workload["results"]["0"]["ok_ops"] > 20
     assert results["net"]["servers"]["msgs_per_op"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_lin_kv_py_is_linearizable_through_partitions(sim_runs):
+    code, results, _ = sim_runs["lin_kv.py"]
+    assert code == 0 and results["valid"] is True, results["errors"]
+    assert results["checkers"]["workload"]["failures"] == []
+    assert results["checkers"]["stats"]["ok_count"] > 50
 
 
 @pytest.mark.parametrize("name", ["local-map", "seq-kv"])

@@ -4,9 +4,13 @@ Client (Maelstrom's lin_kv.clj): `read {key}` -> `read_ok {value}` (any value, n
 `write {key, value}` -> `write_ok`; `cas {key, from, to}` -> `cas_ok` (error 20: no such key,
 22: the value is not `from`). Timeout max(10 x --latency, 1000) ms. A read that errs or times
 out fails (reads are idempotent); a write or cas fails on a definite error and is info
-otherwise; a malformed reply is info. The client stays open after an info (Maelstrom's is
-reusable); the worker still gets a new process. History values are [key, value] tuples: a
-read [k, v] (invoked as [k, null]), a write [k, v], a cas [k, [from, to]].
+otherwise; a malformed reply is info. The client stays open after an info, the worker still
+getting a new process: Maelstrom's lin_kv.clj (since it moved to maelstrom.client's defrpc)
+implements jepsen.client/Reusable with reusable? true, so Jepsen's ClientWorker keeps it, and a
+late reply meets an open client that ignores it (another in_reply_to). An older lin_kv.clj
+(net/sync-client) was not Reusable: the worker closed it at its next op, and a late reply then
+hit a removed client ("Invalid dest"), silencing the node. History values are [key, value]
+tuples: a read [k, v] (invoked as [k, null]), a write [k, v], a cas [k, [from, to]].
 
 Generator (jepsen.tests.linearizable-register inside jepsen.independent's concurrent
 generator, as Jepsen 0.3.7 runs it for Maelstrom):
