@@ -1,4 +1,5 @@
-"""`make sim`: every challenge in turn on the bundled simulator, then a results table.
+"""`make sim`: every challenge (and the g-set and pn-counter workloads) in turn on the bundled
+simulator, then a results table.
 
 Each challenge runs through its Makefile target (so the flags live in one place, the Makefile)
 with Maelstrom deliberately hidden, so the simulator always runs. `--quick` shortens time limits.
@@ -32,6 +33,8 @@ CHALLENGES = [
     ("c6b-ru", "txn_rw_register.py", None),
     ("c6b-partition", "txn_rw_register.py", None),
     ("c6c", "txn_rw_register.py", None),
+    ("g-set", "g_set.py", None),              # Maelstrom's CRDT workloads: the label is the target
+    ("pn-counter", "pn_counter.py", None),
 ]
 
 
@@ -49,10 +52,15 @@ def run_challenge(target, quick):
     return f"no results (exit {proc.returncode}): {tail[0]}"
 
 
+def label(target):
+    """c3d -> 3d; a target that is not a challenge (g-set) is its own label."""
+    return target[1:] if target[0] == "c" and target[1].isdigit() else target
+
+
 def row_for(target, result, bounds):
     """One table row: challenge, verdict, servers msgs-per-op, latency, availability."""
     if isinstance(result, str):
-        return [target[1:], result, "", "", ""], False
+        return [label(target), result, "", "", ""], False
     msgs = result.get("net", {}).get("servers", {}).get("msgs_per_op")
     lat = result.get("stable_latencies") or {}
     median, worst = lat.get("0.5"), lat.get("1")
@@ -65,7 +73,7 @@ def row_for(target, result, bounds):
                 and worst is not None and worst < limit_max):
             passed, verdict = False, "valid, over Fly.io's bounds"
     latency = f"{median}/{worst}" if median is not None else "-"
-    cells = [target[1:], verdict, fmt(msgs), latency, fmt(avail, 4)]
+    cells = [label(target), verdict, fmt(msgs), latency, fmt(avail, 4)]
     return cells, passed
 
 
@@ -88,9 +96,9 @@ def main(argv=None):
     rows, passed = [], 0
     selected = [c for c in CHALLENGES if not opts.only or c[0] in opts.only]
     for target, node_file, bounds in selected:
-        print(f"== {target[1:]}", file=sys.stderr, flush=True)
+        print(f"== {label(target)}", file=sys.stderr, flush=True)
         if not os.path.exists(os.path.join(ROOT, node_file)):
-            rows.append([target[1:], f"missing ({node_file} not written)", "", "", ""])
+            rows.append([label(target), f"missing ({node_file} not written)", "", "", ""])
             continue
         cells, ok = row_for(target, run_challenge(target, opts.quick), bounds)
         rows.append(cells)
