@@ -26,7 +26,7 @@ reads 10 s later.
 Trade-off: with one synchronous client per node, acknowledging an add only
 after its own seq-kv write would cost 2 server messages per add (~0.7 per op)
 and slow every client; in-memory acks plus batched writes and gossip cost
-about 0.14 (bench/bench_gcounter.py). The price: adds acknowledged in the last ~PERIOD before a node
+about 0.11 (bench/bench_gcounter.py). The price: adds acknowledged in the last ~PERIOD before a node
 process crashed would be lost (Maelstrom's g-counter test has no crash nemesis).
 """
 import random
