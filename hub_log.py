@@ -51,6 +51,14 @@ def now():
     return time.monotonic()
 
 
+def values_of(body):
+    """A peer's `values`: a list of ints, else error 12 before any change."""
+    values = require(body, "values", list)
+    if not all(type(value) is int for value in values):
+        raise RPCError.malformed_request("values must be ints")
+    return values
+
+
 class HubLog:
     """The replicated set on one node. Registers the node-to-node messages `push` and
     `sync`; tunables come from `--stale-ms N` etc. (or PREFIX_STALE_MS=N), in ms."""
@@ -104,13 +112,13 @@ class HubLog:
     # --- hub side ------------------------------------------------------------------
 
     def on_push(self, msg):
-        self.learn(require(msg["body"], "values", list))
+        self.learn(values_of(msg["body"]))
 
     def on_sync(self, msg):
         """A leaf's pull: take its unconfirmed values, return the log from `have` on."""
         body = msg["body"]
         start = require(body, "have", int)
-        self.learn(require(body, "values", list))
+        self.learn(values_of(body))
         return {"type": "sync_ok", "values": self.log[start:], "upto": len(self.log)}
 
     # --- leaf side -----------------------------------------------------------------
