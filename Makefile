@@ -9,6 +9,7 @@
 #                       `$(MAELSTROM)` is on PATH, else the bundled simulator
 #   make c3d ARGS="--time-limit 5 --seed 7"   extra flags (the last occurrence wins)
 #   make lin-kv         lin_kv.py (Raft) with the Raft tutorial's final flags, the same way
+#   make g-set, make pn-counter   Maelstrom's CRDT workloads (not Fly.io challenges), the same way
 
 MAELSTROM ?= maelstrom
 PYTHON ?= python3
@@ -23,9 +24,11 @@ RUN = @echo "($(MAELSTROM) not found: using the bundled simulator, $(PYTHON) -m 
 endif
 
 CHALLENGES := c1 c2 c3a c3b c3c c3d c3e c4 c5a c5b c5c c6a c6b c6c
+CRDTS := g-set pn-counter
 
 .PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
-        bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check $(CHALLENGES) c6b-ru c6b-partition lin-kv \
+        bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check bench-crdt \
+        $(CHALLENGES) $(CRDTS) c6b-ru c6b-partition lin-kv \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 all: test
@@ -64,9 +67,16 @@ c6b-partition:
 c6c:
 	$(RUN) -w txn-rw-register --bin ./txn_rw_register.py --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition $(ARGS)
 
-# Beyond Fly.io's challenges: Maelstrom's lin-kv workload (its Raft tutorial's final command).
+# --- Beyond Fly.io's challenges: Maelstrom's other workloads, with each tutorial's flags ---------
+
+# lin-kv: the Raft tutorial's final command.
 lin-kv:
 	$(RUN) -w lin-kv --bin ./lin_kv.py --node-count 3 --concurrency 4n --rate 30 --time-limit 60 --nemesis partition --nemesis-interval 10 $(ARGS)
+# The CRDTs: the tutorial's partition runs.
+g-set:
+	$(RUN) -w g-set --bin ./g_set.py --node-count 5 --time-limit 30 --rate 10 --nemesis partition $(ARGS)
+pn-counter:
+	$(RUN) -w pn-counter --bin ./pn_counter.py --node-count 3 --time-limit 30 --rate 100 --nemesis partition $(ARGS)
 
 # Unprefixed aliases: `make 3d` is `make c3d`.
 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c:
@@ -122,3 +132,5 @@ bench-linkv:
 	$(PYTHON) bench/bench_linkv.py $(ARGS)
 bench-check:
 	$(PYTHON) bench/bench_check.py $(ARGS)
+bench-crdt:
+	$(PYTHON) bench/bench_crdt.py $(ARGS)

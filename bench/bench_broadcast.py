@@ -7,6 +7,7 @@
                                                      messages / latency trade-off table
     python3 bench/bench_broadcast.py --runs 5 --stale-ms 200 --time-limit 10 --seeds 1,2,3
     python3 bench/bench_broadcast.py -- --latency-dist exponential   (extra simulator flags)
+    python3 bench/bench_broadcast.py --bin /tmp/old/broadcast.py     (another build of the node)
 
 Figures per run: servers msgs-per-op (Fly.io's), stable latency median / max (ms), validity,
 and the median read latency (ms) from the history: the price of pulling on read.
@@ -24,7 +25,7 @@ FLAGS_3D = ["--node-count", "25", "--time-limit", "20", "--rate", "100", "--late
 SWEEP_MS = [0, 200, 250, 300, 350, 400, 500, 700, 1000]
 
 
-def run_once(seed, stale_ms=None, time_limit=None, extra=()):
+def run_once(seed, stale_ms=None, time_limit=None, extra=(), node=ROOT / "broadcast.py"):
     """One simulator run; returns a dict of figures."""
     flags = list(FLAGS_3D)
     if time_limit is not None:
@@ -32,7 +33,7 @@ def run_once(seed, stale_ms=None, time_limit=None, extra=()):
     node_args = [] if stale_ms is None else ["--stale-ms", str(stale_ms)]
     with tempfile.TemporaryDirectory() as store:
         cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
-               str(ROOT / "broadcast.py"), *flags, *extra, "--seed", str(seed),
+               str(node), *flags, *extra, "--seed", str(seed),
                "--no-progress", "--store", store, "--", *node_args]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         results_path = Path(store) / "latest" / "results.json"
@@ -96,15 +97,16 @@ def main(argv=None):
     p.add_argument("--stale-ms", type=float, default=None)
     p.add_argument("--time-limit", type=float, default=None)
     p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--bin", type=Path, default=ROOT / "broadcast.py", help="the node program")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    print("broadcast.py on the 3d/3e flags:", " ".join(FLAGS_3D + extra), flush=True)
+    print(f"{args.bin} on the 3d/3e flags:", " ".join(FLAGS_3D + extra), flush=True)
     print("(msgs/op: servers msgs-per-op; median/max: stable latency ms; read p50: ms)")
     if args.sweep:
         print(f"{'stale-ms':>10}" + HEADER[10:])
         rows = []
         for stale in SWEEP_MS:
-            r = run_once(seeds[0], stale, args.time_limit, extra)
+            r = run_once(seeds[0], stale, args.time_limit, extra, args.bin)
             rows.append((stale, r))
             print(row(str(stale), r), flush=True)
         print(chart(rows))
@@ -113,7 +115,7 @@ def main(argv=None):
     print(f"{'run':>10}" + HEADER[10:])
     for i in range(args.runs):
         r = run_once(seeds[i % len(seeds)] + 100 * (i // len(seeds)), args.stale_ms,
-                     args.time_limit, extra)
+                     args.time_limit, extra, args.bin)
         results.append(r)
         print(row(f"#{i + 1}", r), flush=True)
     med = {k: statistics.median(r[k] for r in results if r[k] is not None)

@@ -63,17 +63,18 @@ def bench_sim(args):
 # -- lag on a private cluster -------------------------------------------------------
 
 class Cluster:
-    """g_counter.py processes wired together in-process; `isolated` nodes are cut off."""
+    """Node processes (`program`, e.g. g_counter.py) wired together in-process, with an
+    optional fake KV service; `isolated` nodes are cut off."""
 
-    def __init__(self, names, kv):
-        self.names, self.kv = names, kv
+    def __init__(self, names, kv, program="g_counter.py"):
+        self.names, self.kv, self.program = names, kv, program
         self.procs, self.waiting, self.isolated = {}, {}, set()
         self.next_id = 0
 
     async def start(self):
         for name in self.names:
             self.procs[name] = await asyncio.create_subprocess_exec(
-                sys.executable, os.path.join(ROOT, "g_counter.py"), stdin=subprocess.PIPE,
+                sys.executable, os.path.join(ROOT, self.program), stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, limit=1 << 20)
         self.pumps = [asyncio.create_task(self.pump(name)) for name in self.names]
         for name in self.names:
@@ -93,7 +94,7 @@ class Cluster:
         async for line in self.procs[name].stdout:
             msg = json.loads(line)
             dest = msg["dest"]
-            if dest == self.kv.name:
+            if self.kv is not None and dest == self.kv.name:
                 reply = self.kv.handle(msg)
                 if reply is not None:
                     self.deliver(reply)
@@ -113,10 +114,15 @@ class Cluster:
         return await asyncio.wait_for(fut, timeout)
 
 
-async def lag_run(seed, duration):
+async def lag_run(seed, duration, program="g_counter.py", deltas=range(5), add_share=1 / 3):
+    """Adds (a delta from `deltas`, a share `add_share` of the ops) and reads on three nodes,
+    one cut off for the second half and healed when adds stop; returns ({node: seconds from
+    then until it first read the true total}, the total). g_counter.py gets a stale fake
+    seq-kv; other programs none."""
     rng = random.Random(seed)
     names = ["n0", "n1", "n2"]
-    cluster = Cluster(names, FakeSeqKV(choose=rng))
+    kv = FakeSeqKV(choose=rng) if program == "g_counter.py" else None
+    cluster = Cluster(names, kv, program)
     await cluster.start()
     total = 0
     end = time.monotonic() + duration
@@ -124,8 +130,8 @@ async def lag_run(seed, duration):
     async def worker(name):
         nonlocal total
         while time.monotonic() < end:
-            if rng.random() < 1 / 3:
-                delta = rng.randrange(5)
+            if rng.random() < add_share:
+                delta = rng.choice(deltas)
                 await cluster.call(name, {"type": "add", "delta": delta})
                 total += delta
             else:

@@ -1,4 +1,5 @@
-"""`make sim`: every challenge in turn on the bundled simulator, then a results table.
+"""`make sim`: every challenge (and the g-set and pn-counter workloads) in turn on the bundled
+simulator, then a results table.
 
 Each challenge runs through its Makefile target (so the flags live in one place, the Makefile)
 with Maelstrom deliberately hidden, so the simulator always runs. `--quick` shortens time limits.
@@ -32,7 +33,9 @@ CHALLENGES = [
     ("c6b-ru", "txn_rw_register.py", None),
     ("c6b-partition", "txn_rw_register.py", None),
     ("c6c", "txn_rw_register.py", None),
-    ("lin-kv", "lin_kv.py", None),
+    ("lin-kv", "lin_kv.py", None),            # Maelstrom's other workloads: the label is the target
+    ("g-set", "g_set.py", None),
+    ("pn-counter", "pn_counter.py", None),
 ]
 
 
@@ -51,7 +54,8 @@ def run_challenge(target, quick):
 
 
 def label(target):
-    """A challenge's name without the target's "c" ("c3d" -> "3d"); other targets as they are."""
+    """A challenge's name without the target's "c" ("c3d" -> "3d"); other targets (g-set) as
+    they are."""
     return target[1:] if target[:1] == "c" and target[1:2].isdigit() else target
 
 

@@ -1,5 +1,6 @@
-"""Thousands of random and malformed lines into every node: it never dies and
-everything it prints is a valid Maelstrom message."""
+"""Thousands of random and malformed lines into every node (every top-level program on the
+runtime; shared modules such as hub_log.py run inside them): it never dies and everything it
+prints is a valid Maelstrom message."""
 import glob
 import json
 import os
@@ -11,12 +12,13 @@ from transcript import ROOT, run
 
 NODES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "*.py"))
                if os.path.basename(p) != "maelstrom_node.py"
-               and "maelstrom_node" in open(p).read())
+               and "maelstrom_node" in (text := open(p).read()) and "__main__" in text)
 TYPES = ["echo", "generate", "add", "read", "broadcast", "topology", "send", "poll",
          "commit_offsets", "list_committed_offsets", "txn", "init", "read_ok", "error",
-         "cas", "write", "gossip", "", "x" * 50]
+         "cas", "write", "gossip", "push", "sync", "", "x" * 50]
 FIELDS = ["echo", "delta", "message", "messages", "topology", "key", "msg", "offsets", "keys",
-          "txn", "value", "node_id", "node_ids", "code", "from", "to"]
+          "txn", "value", "node_id", "node_ids", "code", "from", "to", "element", "view",
+          "values", "have"]
 LINES_PER_NODE = 3000
 
 
