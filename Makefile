@@ -8,6 +8,7 @@
 #   make c3d            one challenge with Fly.io's exact flags: real Maelstrom when
 #                       `$(MAELSTROM)` is on PATH, else the bundled simulator
 #   make c3d ARGS="--time-limit 5 --seed 7"   extra flags (the last occurrence wins)
+#   make txn-list-append   strictly serializable transactions (Maelstrom's tutorial workload)
 
 MAELSTROM ?= maelstrom
 PYTHON ?= python3
@@ -24,7 +25,8 @@ endif
 CHALLENGES := c1 c2 c3a c3b c3c c3d c3e c4 c5a c5b c5c c6a c6b c6c
 
 .PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
-        bench-kafka bench-txn bench-raft $(CHALLENGES) c6b-ru c6b-partition \
+        bench-kafka bench-txn bench-raft bench-list-append txn-list-append $(CHALLENGES) \
+        c6b-ru c6b-partition \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 all: test
@@ -62,6 +64,10 @@ c6b-partition:
 	$(RUN) -w txn-rw-register --bin ./txn_rw_register.py --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition $(ARGS)
 c6c:
 	$(RUN) -w txn-rw-register --bin ./txn_rw_register.py --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition $(ARGS)
+
+# Beyond Fly.io: Maelstrom's txn-list-append (tutorial chapter 5), strict-serializable
+txn-list-append:
+	$(RUN) -w txn-list-append --bin ./txn_list_append.py --node-count 2 --time-limit 30 --rate 100 $(ARGS)
 
 # Unprefixed aliases: `make 3d` is `make c3d`.
 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c:
@@ -111,3 +117,5 @@ bench-txn:
 	$(PYTHON) bench/bench_txn.py $(ARGS)
 bench-raft:
 	$(PYTHON) bench/bench_raft.py $(ARGS)
+bench-list-append:
+	$(PYTHON) bench/bench_list_append.py $(ARGS)

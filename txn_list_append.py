@@ -53,6 +53,7 @@ COMPACT_EVERY = int(SETTINGS["compact-every"])
 HOLD = SETTINGS["hold"]                    # retry a refused transaction this long
 ANSWER_WITHIN = SETTINGS["answer-within"]  # Maelstrom's client gives up after 5 s
 RETRY = 0.02                               # how often held transactions are retried
+IDLE = 1.0                                 # the longest the core goes untouched
 
 node = Node()
 lists = {}             # the state machine: key -> list of elements
@@ -163,8 +164,8 @@ def drive():
         refused(op)
     if raft.applied - raft.log.start >= COMPACT_EVERY:
         raft.compact(snapshot())
-    due = min(raft.next_deadline(), time.monotonic() + RETRY if held else float("inf"))
-    timer.reset(max(0.0, due - time.monotonic()))
+    wait = min(raft.next_deadline() - time.monotonic(), RETRY if held else IDLE)
+    timer.reset(max(0.0, wait))
 
 
 timer = node.after(0.0, drive)
