@@ -7,6 +7,7 @@
                                                         beside the whole-database-in-lin-kv
                                                         node (tests/nodes/list_append_linkv.py)
     python3 bench/bench_list_append.py --bin /tmp/old/txn_list_append.py   (another version)
+    python3 bench/bench_list_append.py --seeds 1 --time-limit 5            (a quick look)
 
 Runs go one after another (each takes its --time-limit of 30 s). Per run: validity (the
 whole run and Elle's strict-serializable verdict), ops, servers msgs-per-op (Maelstrom's
@@ -17,15 +18,14 @@ servers msgs-per-op at most 1.0 on the pair flags; ok-fraction at least 0.99 wit
 partitions.
 """
 import argparse
-import json
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from simrun import run_sim
+
 ROOT = Path(__file__).resolve().parent.parent
-BASE = ["-w", "txn-list-append", "--time-limit", "30", "--rate", "100"]
+BASE = ["-w", "txn-list-append", "--rate", "100"]
 FLAG_SETS = {   # name -> (flags, msgs-per-op target, ok-fraction target)
     "pair": (["--node-count", "2"], 1.0, 0.99),
     "pair-10n": (["--node-count", "2", "--concurrency", "10n"], None, 0.99),
@@ -35,16 +35,11 @@ FLAG_SETS = {   # name -> (flags, msgs-per-op target, ok-fraction target)
 BASELINE = ROOT / "tests" / "nodes" / "list_append_linkv.py"
 
 
-def run_once(node, flags, seed):
+def run_once(node, flags, seed, time_limit):
     """One simulator run; returns a dict of figures."""
-    with tempfile.TemporaryDirectory() as store:
-        cmd = [sys.executable, "-m", "sim", "test", *BASE, "--bin", str(node), *flags,
-               "--seed", str(seed), "--no-progress", "--store", store]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        path = Path(store) / "latest" / "results.json"
-        if not path.exists():
-            sys.exit(f"simulator failed:\n{proc.stderr[-2000:]}")
-        results = json.loads(path.read_text())
+    with run_sim([*BASE, "--time-limit", time_limit, "--bin", node, *flags, "--seed", seed]) \
+            as (results, _):
+        pass
     workload = results["checkers"]["workload"]
     return {"seed": seed, "valid": results["valid"] and workload["valid"],
             "ops": results["op_count"], "msgs": results["net"]["servers"]["msgs_per_op"],
@@ -94,6 +89,7 @@ def main():
                         help="e.g. 1-10 or 1,4,7 (default 1-3)")
     parser.add_argument("--only", nargs="*", choices=list(FLAG_SETS), help="flag sets to run")
     parser.add_argument("--bin", default=str(ROOT / "txn_list_append.py"))
+    parser.add_argument("--time-limit", type=float, default=30, help="seconds (default 30)")
     parser.add_argument("--baseline", action="store_true",
                         help="also run the whole-database-in-lin-kv node on the same flags")
     args = parser.parse_args()
@@ -106,7 +102,7 @@ def main():
         for label, node in nodes:
             runs = []
             for seed in args.seeds:
-                runs.append(run_once(node, flags, seed))
+                runs.append(run_once(node, flags, seed, args.time_limit))
                 print_run(label + name, runs[-1])
             results.append((label + name, runs, msgs_target, ok_target))
     print()
