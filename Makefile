@@ -25,8 +25,8 @@ endif
 CHALLENGES := c1 c2 c3a c3b c3c c3d c3e c4 c5a c5b c5c c6a c6b c6c
 
 .PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
-        bench-kafka bench-txn bench-raft bench-list-append txn-list-append $(CHALLENGES) \
-        c6b-ru c6b-partition \
+        bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check bench-list-append \
+        txn-list-append $(CHALLENGES) c6b-ru c6b-partition \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 all: test
@@ -117,5 +117,11 @@ bench-txn:
 	$(PYTHON) bench/bench_txn.py $(ARGS)
 bench-raft:
 	$(PYTHON) bench/bench_raft.py $(ARGS)
+bench-linearizable:
+	$(PYTHON) bench/bench_linearizable.py $(ARGS)
+bench-linkv:
+	$(PYTHON) bench/bench_linkv.py $(ARGS)
+bench-check:
+	$(PYTHON) bench/bench_check.py $(ARGS)
 bench-list-append:
 	$(PYTHON) bench/bench_list_append.py $(ARGS)

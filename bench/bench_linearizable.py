@@ -2,9 +2,9 @@
 """Benchmark for the lin-kv linearizability checker: prints, per history, the verdict (and
 the expected one), ops, keys, configurations explored and the time the check took.
 
-Histories: real Maelstrom lin-kv runs (tests/fixtures/maelstrom), Knossos's labelled
-cas-register data (tests/fixtures/knossos, plus any copies under bench/data/knossos/{good,bad},
-e.g. its memstress3-N.edn files, which are not kept in git), and synthetic Maelstrom-shaped
+Histories: real Maelstrom lin-kv runs (sim/calibration/maelstrom-histories), Knossos's labelled
+cas-register data (tests/fixtures/knossos, some memstress3-N files among them, plus any copies
+under bench/data/knossos/{good,bad}, which are not kept in git), and synthetic Maelstrom-shaped
 lin-kv histories (tests/linkv_histories.py) at the Raft tutorial's flags (--node-count 3
 --concurrency 4n --rate 30 --time-limit 60, partitions every 10 s) and at --concurrency 10n
 --rate 100: linearizable, with stale reads, and with a read of a never-written value at the
@@ -15,7 +15,6 @@ per-key timeout bounds every check: past it a key is "unknown" ("limit" below).
     python3 bench/bench_linearizable.py [--timeout 60] [--seeds 2] [--only SUBSTRING]
 """
 import argparse
-import gzip
 import os
 import sys
 import time
@@ -35,20 +34,11 @@ STRESS = dict(TUTORIAL, concurrency=30, rate=100.0)
 HOSTILE = dict(TUTORIAL, concurrency=6, p_info=0.1, p_info_partitioned=0.1, max_processes=10**9)
 
 
-def read_edn(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt") as f:
-        return edn.read_history(f.read())
-
-
 def maelstrom_cases():
-    expected = {"linkv_proxy": True, "linkv_seqkv": False}
-    folder = os.path.join(FIXTURES, "maelstrom")
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".edn.gz"):
-            stem = name.split(".")[0]
-            yield f"maelstrom/{stem}", lambda p=os.path.join(folder, name): read_edn(p), \
-                expected.get(stem), check_history
+    folder = os.path.join(ROOT, "sim", "calibration", "maelstrom-histories")
+    for stem, expected in (("linkv_proxy", True), ("linkv_seqkv", False)):
+        path = os.path.join(folder, f"{stem}.edn.gz")
+        yield f"maelstrom/{stem}", lambda p=path: edn.read_file(p), expected, check_history
 
 
 def knossos_cases():
@@ -60,7 +50,7 @@ def knossos_cases():
                 continue
             for name in sorted(os.listdir(folder)):
                 if ".edn" in name:
-                    yield f"knossos/{label}/{name}", lambda p=os.path.join(folder, name): read_edn(p), \
+                    yield f"knossos/{label}/{name}", lambda p=os.path.join(folder, name): edn.read_file(p), \
                         label == "good", check
 
 

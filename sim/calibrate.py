@@ -33,6 +33,18 @@ ROWS = [
      "--consistency-models read-uncommitted --availability total"),
     ("lia_local_1", "calib_lia_local.py", "-w txn-list-append --node-count 1 --time-limit 10 --rate 100"),
     ("lia_local_2", "calib_lia_local.py", "-w txn-list-append --node-count 2 --time-limit 10 --rate 100"),
+    ("linkv_proxy", "calib_linkv_proxy.py",
+     "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
+    ("linkv_seqkv", "calib_linkv_seqkv.py",
+     "-w lin-kv --node-count 3 --concurrency 4n --rate 30 --time-limit 20 --nemesis partition"),
+    ("gset_gossip", "calib_gset_gossip.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("gset_gossip_p", "calib_gset_gossip.py",
+     "-w g-set --node-count 5 --time-limit 20 --rate 10 --nemesis partition"),
+    ("gset_local", "calib_gset_local.py", "-w g-set --node-count 5 --time-limit 20 --rate 10"),
+    ("pn_gossip", "calib_pncounter_gossip.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
+    ("pn_maxmerge", "calib_pncounter_maxmerge.py",
+     "-w pn-counter --node-count 3 --time-limit 20 --rate 100 --nemesis partition"),
 ]
 
 QUANTILES = ("0", "0.5", "0.95", "0.99", "1")
@@ -55,7 +67,7 @@ def maelstrom_figures(name):
         pairs = dict(p.split() for p in lat.group(1).split(","))
         latencies = [int(pairs[q]) for q in QUANTILES]
     return {
-        "valid": verdicts[-1:] == ["true"],
+        "valid": {"true": True, "false": False}.get(verdicts[-1] if verdicts else "", "unknown"),
         "ops": number(r":stats \{:valid\? \w+,\s*:count (\d+)"),
         "all": number(r":all \{[^}]*:msgs-per-op ([\d.]+)"),
         "servers": number(r":servers \{[^}]*:msgs-per-op ([\d.]+)"),
@@ -101,7 +113,8 @@ def cells(fig):
     def num(v, d=2):
         return "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) and v != int(v) else f"{int(v)}")
     lat = "/".join("-" if x is None else str(int(x)) for x in fig["latencies"]) if fig["latencies"] else "-"
-    return ["valid" if fig["valid"] else "INVALID", num(fig["ops"]), num(fig["all"]), num(fig["servers"]),
+    verdict = {True: "valid", False: "INVALID"}.get(fig["valid"], "unknown")
+    return [verdict, num(fig["ops"]), num(fig["all"]), num(fig["servers"]),
             num(fig["server_msgs"]), lat, ("-" if fig["ok_fraction"] is None else f"{fig['ok_fraction']:.5f}"), num(fig["lost"]),
             "-" if fig["anomalies"] is None else " ".join(fig["anomalies"]) or "none"]
 

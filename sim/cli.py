@@ -6,14 +6,20 @@ prints one line and exits 2. Simulator-only flags: --seed N, --store DIR (defaul
 --client-overhead MS (default 1: per-op worker turnaround standing in for Maelstrom's own
 cost, so op counts match Maelstrom's; not part of the recorded latencies; 0 disables),
 --report-window START:END (seconds of test time the report's message diagram shows; default
-the first seconds and the last messages of the run).
+the first seconds and the last messages of the run), --linearizability-timeout SECONDS (lin-kv:
+the search's budget per key, past which that key is "unknown"; default 300, generous: Maelstrom
+has no such limit).
 
 `python3 -m sim serve [--port 8080] [--store DIR]` browses the store's runs (sim.serve).
+`python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD ...` checks a history again (sim.recheck,
+dispatched by sim.__main__, since it builds on these options).
 """
 
 import argparse
 import random
 import sys
+
+from sim.checkers.linearizable import DEFAULT_TIMEOUT_S as LINEARIZABILITY_TIMEOUT_S
 
 TOPOLOGIES = ("grid", "line", "tree2", "tree3", "tree4", "total")
 LATENCY_DISTS = ("constant", "uniform", "exponential")
@@ -62,6 +68,8 @@ class Options:
         self.recovery_wait = 10.0       # simulator-only: Maelstrom always waits 10 s
         self.client_overhead = CLIENT_OVERHEAD_MS
         self.report_window = None       # (start, end) seconds for the report's diagram
+        self.linearizability_timeout = LINEARIZABILITY_TIMEOUT_S   # seconds per lin-kv key
+        self.initial = None             # lin-kv's initial register value (sim check --initial)
         self.__dict__.update(kw)
 
     @property
@@ -123,6 +131,7 @@ def build_parser():
     p.add_argument("--client-overhead", type=_non_negative, default=CLIENT_OVERHEAD_MS)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--report-window", type=_window, default=None)
+    p.add_argument("--linearizability-timeout", type=_positive, default=LINEARIZABILITY_TIMEOUT_S)
     p.add_argument("-h", "--help", action="store_true")
     return p
 
@@ -158,7 +167,8 @@ def parse_args(argv):
         log_stderr=ns.log_stderr, store=ns.store, progress=not ns.no_progress,
         recovery_wait=ns.recovery_wait, client_overhead=ns.client_overhead,
         key_count=ns.key_count, max_txn_length=ns.max_txn_length,
-        max_writes_per_key=ns.max_writes_per_key, report_window=ns.report_window)
+        max_writes_per_key=ns.max_writes_per_key, report_window=ns.report_window,
+        linearizability_timeout=ns.linearizability_timeout)
 
 
 def _window(text):
@@ -218,19 +228,29 @@ def _models(text):
 
 HELP = """usage: python3 -m sim test -w WORKLOAD --bin NODE [flags] [NODE ARGS] [-- NODE ARGS]
 
-Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-counter kafka txn-rw-register
-txn-list-append), --bin, --node-count N, --time-limit S (60), --rate R (5),
---concurrency N|Nn (1n), --latency MS (0), --latency-dist constant|uniform|exponential,
---nemesis partition, --nemesis-interval S (10), --availability total|FRACTION,
---consistency-models M[,M], --topology grid|line|tree2|tree3|tree4|total, --log-stderr,
+Maelstrom's flags: -w/--workload (echo unique-ids broadcast g-set g-counter pn-counter kafka
+txn-rw-register txn-list-append lin-kv), --bin, --node-count N, --time-limit S (60),
+--rate R (5), --concurrency N|Nn (1n), --latency MS (0),
+--latency-dist constant|uniform|exponential, --nemesis partition,
+--nemesis-interval S (10), --availability total|FRACTION, --consistency-models M[,M],
+--topology grid|line|tree2|tree3|tree4|total, --log-stderr,
 --key-count N, --max-txn-length N, --max-writes-per-key N (the txn workloads and kafka).
 Simulator-only: --seed N, --store DIR (store), --no-progress, --recovery-wait S (10),
 --client-overhead MS (1), --report-window START:END (seconds shown in report.html's message
-diagram).
-Exit status: 0 valid, 1 invalid, 2 bad arguments or a node that cannot start or init.
+diagram), --linearizability-timeout S (300: lin-kv's search budget per key; past it the key is
+unknown).
+Exit status: 0 valid, 1 invalid, 2 unknown, bad arguments, or a node that cannot start or init.
 
 usage: python3 -m sim serve [--port 8080] [--store DIR]
-Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1."""
+Serves the store's runs (an index, each run's report.html and files) on 127.0.0.1.
+
+usage: python3 -m sim check RUN_DIR
+       python3 -m sim check FILE.edn[.gz] -w WORKLOAD [--node-count N]
+           [--consistency-models M[,M]] [--availability total|FRACTION] [--initial VALUE]
+           [--linearizability-timeout S] [--store DIR]
+Runs the checkers again on a saved run (rewriting its results.json and report.html), or on a
+Maelstrom/Jepsen history in EDN (a new directory in the store). --initial: lin-kv's starting
+register value, in EDN (Knossos's data: 0). Exit status as for test; 2 also if unreadable."""
 
 
 def main(argv=None):
@@ -243,7 +263,9 @@ def main(argv=None):
         return serve(argv[1:])
     if not argv or argv[0] != "test":
         print("usage: python3 -m sim test -w WORKLOAD --bin NODE [flags]  (--help for more)\n"
-              "       python3 -m sim serve [--port 8080] [--store DIR]", file=sys.stderr)
+              "       python3 -m sim serve [--port 8080] [--store DIR]\n"
+              "       python3 -m sim check RUN_DIR | FILE.edn -w WORKLOAD [flags]",
+              file=sys.stderr)
         return 2
     try:
         opts = parse_args(argv[1:])

@@ -20,14 +20,16 @@ Anything else raises EdnError naming the line and column (both from 1).
 `loads(text)` reads exactly one value, `load_all(text)` every top-level value (Maelstrom's
 `history.edn` is one op map per line). `to_op` and `read_history` turn EDN op maps into the
 simulator's op dicts (see sim/workloads/base.py): keywords become plain strings, `:final?`
-becomes "final".
+becomes "final"; `read_file` does it for a file, gzipped when its name ends in .gz.
 """
 
+import gzip
 import re
 from collections import namedtuple
 from fractions import Fraction
 
-__all__ = ["EdnError", "Keyword", "Symbol", "Tagged", "loads", "load_all", "to_op", "read_history"]
+__all__ = ["EdnError", "Keyword", "Symbol", "Tagged", "loads", "load_all", "to_op", "read_history",
+           "read_file"]
 
 
 class EdnError(ValueError):
@@ -313,3 +315,10 @@ def read_history(text):
     if len(values) == 1 and isinstance(values[0], list):
         values = values[0]
     return [to_op(v) for v in values]
+
+
+def read_file(path):
+    """read_history of a file's text (UTF-8, gunzipped if the name ends in .gz)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return read_history(f.read())

@@ -60,7 +60,9 @@ class History:
         self.events = []
         self.nemesis = []
         in_flight = {}
-        for entry in raw:
+        for position, entry in enumerate(raw):
+            if "index" not in entry:
+                entry = dict(entry, index=position)
             if entry.get("process") == "nemesis":
                 self.nemesis.append(entry)
             elif entry["type"] == "invoke":

@@ -1,4 +1,7 @@
-"""Run directories, results.json, history.jsonl, report.html and the end-of-run summary."""
+"""Run directories, results.json, history.jsonl, probe.json, report.html and the end-of-run
+summary. A run directory holds everything `python3 -m sim check` needs to check it again:
+history.jsonl, results.json (the options, net counts, exceptions and protocol errors) and, for
+a workload whose probe returned something, probe.json."""
 
 import datetime
 import json
@@ -9,9 +12,11 @@ from sim.viz import page as viz
 
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
+UNKNOWN = "Errors occurred during analysis, but no anomalies found. ಠ~ಠ"
+PROBE = "probe.json"
 
 
-def make_run_dir(opts):
+def make_run_dir(opts, node_logs=True):
     """store/<workload>-<timestamp>[-k], with node-logs/ inside (store/latest is pointed at it
     when the run ends, see point_latest, so it never shows a run without results)."""
     stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")[:-3]
@@ -24,7 +29,8 @@ def make_run_dir(opts):
         except FileExistsError:
             k += 1
             path = f"{base}-{k}"
-    os.makedirs(os.path.join(path, "node-logs"))
+    if node_logs:
+        os.makedirs(os.path.join(path, "node-logs"))
     return path
 
 
@@ -47,15 +53,27 @@ def opts_dict(opts):
     return out
 
 
-def write(run_dir, history, results, journal=None):
+def write(run_dir, history, results, journal=None, probe=None):
+    """A finished run's files; store/latest then points at it."""
     with open(os.path.join(run_dir, "history.jsonl"), "w") as f:
         for op in history:
             f.write(json.dumps(op, default=repr) + "\n")
-    with open(os.path.join(run_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2, default=repr)
-        f.write("\n")
-    write_report(run_dir, history, results, journal)
+    if probe is not None:
+        write_json(os.path.join(run_dir, PROBE), probe)
+    write_results(run_dir, results, history, journal)
     point_latest(run_dir)
+
+
+def write_results(run_dir, results, history, journal=None):
+    """results.json and report.html."""
+    write_json(os.path.join(run_dir, "results.json"), results)
+    write_report(run_dir, history, results, journal)
+
+
+def write_json(path, value):
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2, default=repr)
+        f.write("\n")
 
 
 def write_report(run_dir, history, results, journal):
@@ -78,14 +96,35 @@ def _short(value, limit=200):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def print_summary(results, out):
+def verdict_word(valid):
+    return {True: "valid", False: "INVALID"}.get(valid, "unknown")
+
+
+def run_line(results):
+    """What was checked: the run's flags, or the imported history's file."""
     o = results["opts"]
+    source = results.get("source")
+    if source:
+        return (f"{results['workload']}: {source['file']} ({source['format']}), "
+                f"{results['op_count']} ops, imported (no net counts)")
+    return (f"{results['workload']}: {o['node_count']} node(s), {o['time_limit']:g} s at rate "
+            f"{o['rate']:g}, concurrency {o['concurrency']}, latency {o['latency']:g} ms "
+            f"{o['latency_dist']}, nemesis {','.join(o['nemesis']) or 'none'}, seed {o['seed']}")
+
+
+def net_line(net):
+    if net is None:
+        return "net           not recorded\n"
+    return (f"net           all {net['all']['send_count']} msgs "
+            f"({net['all']['msgs_per_op']:.4g}/op), clients {net['clients']['send_count']}, "
+            f"servers {net['servers']['send_count']} ({net['servers']['msgs_per_op']:.4g}/op)\n")
+
+
+def print_summary(results, out):
     c = results["checkers"]
     st = c["stats"]
     w = out.write
-    w(f"\n{results['workload']}: {o['node_count']} node(s), {o['time_limit']:g} s at rate "
-      f"{o['rate']:g}, concurrency {o['concurrency']}, latency {o['latency']:g} ms "
-      f"{o['latency_dist']}, nemesis {','.join(o['nemesis']) or 'none'}, seed {o['seed']}\n")
+    w(f"\n{run_line(results)}\n")
     w(f"stats         {'valid' if st['valid'] else 'INVALID'}: {st['count']} ops, "
       f"{st['ok_count']} ok, {st['fail_count']} fail, {st['info_count']} info\n")
     for f, s in st["by_f"].items():
@@ -95,13 +134,9 @@ def print_summary(results, out):
     required = f" (required {av['required']})" if av["required"] else ""
     w(f"availability  {'valid' if av['valid'] else 'INVALID'}: ok-fraction "
       f"{av['ok_fraction']:.6g}{required}\n")
-    net = results["net"]
-    w(f"net           all {net['all']['send_count']} msgs ({net['all']['msgs_per_op']:.4g}/op), "
-      f"clients {net['clients']['send_count']}, servers {net['servers']['send_count']} "
-      f"({net['servers']['msgs_per_op']:.4g}/op)\n")
+    w(net_line(results["net"]))
     wl = c["workload"]
-    label = {True: "valid", "unknown": "unknown (not valid)"}.get(wl.get("valid"), "INVALID")
-    w(f"workload      {label}")
+    w(f"workload      {verdict_word(wl.get('valid'))}")
     shown = [(k, v) for k, v in wl.items() if k != "valid"]
     w(": " + ", ".join(f"{k} {_short(v)}" for k, v in shown[:12]) + "\n" if shown else "\n")
     if "stable_latencies" in results and results["stable_latencies"]:
@@ -118,4 +153,4 @@ def print_summary(results, out):
     if os.path.exists(os.path.join(results["run_dir"], viz.FILENAME)):
         w(f"report        {os.path.join(results['run_dir'], viz.FILENAME)}\n")
     w("\n")
-    w((VALID if results["valid"] else INVALID) + "\n")
+    w({True: VALID, False: INVALID}.get(results["valid"], UNKNOWN) + "\n")

@@ -10,11 +10,13 @@ The shape of a run, as Maelstrom's (core.clj + Jepsen's generator):
      talks to node i mod n, one request at a time; the partition nemesis runs alongside;
   4. only if the workload has final ops: heal the network, wait 10 s for recovery, then each
      worker runs its final ops, asked for one at a time;
-  5. net stats are frozen, the network is healed if still cut (simulator-only), workload.probe
-     runs, the nodes are stopped, the checkers run.
+  5. Maelstrom's teardown (TEARDOWN_S, nodes still running and their messages still counted),
+     then net stats are frozen, the network is healed if still cut (simulator-only),
+     workload.probe runs, the nodes are stopped, the checkers run.
 """
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -22,9 +24,7 @@ import sys
 import time
 
 from sim import report
-from sim.check import all_valid, check_all, summary, workload_errors
-from sim.checkers import stats
-from sim.history import History
+from sim.check import results as check_results
 from sim.journal import Journal
 from sim.nemesis import PartitionNemesis
 from sim.net import LatencyModel, Net, NetError
@@ -32,10 +32,18 @@ from sim.nodes import NodeProcess, node_argv
 from sim.schema import validate_reply
 from sim.services import start_services
 from sim.workloads import WorkloadUnavailable, load
-from sim.workloads.base import ClientError, SchemaError, Timeout
+from sim.workloads.base import ClientError, OptionsError, SchemaError, Timeout, WorkerChoice
 
 INIT_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 5.0
+# Maelstrom kills the nodes only after the last op has completed and it has closed the clients,
+# torn down the nemesis and written the history (Jepsen's run!: "Run complete, writing", then
+# the DB teardown, where process.clj's stop-node! destroys each process); its net journal
+# records every message sent until then. Maelstrom's logs show 40-47 ms from the last
+# completion to "Tearing down". That window matters for periodic gossip: read from Maelstrom's
+# gset_gossip_p history, the nodes' 30th once-a-second rounds fall at 29.92-30.0 s, mostly
+# after the final reads (29.95 s), and all 30 rounds were counted.
+TEARDOWN_S = 0.045
 PHASE_LABELS = {"recovery": "  waiting for recovery", "final": "  final ops"}
 
 
@@ -193,6 +201,7 @@ class Run:
             await self.main_phase()
             await self.final_phase()
             self.duration = self.loop.time() - self.t0
+            await asyncio.sleep(TEARDOWN_S)
             self.net.freeze()
             self.phase = "checking"
             if progress:
@@ -318,7 +327,8 @@ class Run:
                 return
             if op_t > now:
                 await asyncio.sleep(op_t - now)
-            w = self.pick_worker(exhausted)
+            w = self.workload.pick_worker(
+                WorkerChoice(frozenset(self.free - exhausted), self.processes, self.first_free))
             op = self.workload.next_op(self.processes[w], self.now_ns())
             if op is None:
                 exhausted.add(w)
@@ -330,16 +340,18 @@ class Run:
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    def pick_worker(self, exclude):
-        """Jepsen's context: the first free thread at or after a cursor that advances by one
-        per op handed out (threads are the workers plus the nemesis), wrapping around."""
-        threads = len(self.processes) + 1
+    def first_free(self, workers):
+        """Jepsen's context: the first free thread of `workers` at or after a cursor that
+        advances by one per op handed out (threads are the workers plus the nemesis), wrapping
+        around. A context restricted to some threads (a key group, a reserved range) shares
+        the cursor."""
+        count = len(self.processes)
         start = self.next_thread
-        self.next_thread = (self.next_thread + 1) % threads
-        for i in list(range(start, len(self.processes))) + list(range(0, start)):
-            if i in self.free and i not in exclude:
+        for i in itertools.chain(range(start, count), range(0, start)):
+            if i in workers and i in self.free:
+                self.next_thread = (start + 1) % (count + 1)
                 return i
-        raise RuntimeError("no free worker")
+        raise RuntimeError(f"no free worker among {sorted(workers)}")
 
     def bump_thread_cursor(self):
         """The nemesis thread taking an op advances the cursor too."""
@@ -388,7 +400,8 @@ class Run:
         try:
             completion = await self.workload.invoke(client, op, process)
         except ClientError as e:
-            definite = e.definite or op["f"] in self.workload.idempotent
+            workload = self.workload
+            definite = workload.definite_errors and (e.definite or op["f"] in workload.idempotent)
             return {"type": "fail" if definite else "info", "error": [e.code, e.text]}
         except SchemaError as e:
             return {"type": "info", "error": str(e)}
@@ -428,14 +441,23 @@ class Run:
     # -- final phase --------------------------------------------------------------------------
     async def final_phase(self):
         """Maelstrom heals, waits and runs a final generator only for workloads that have one
-        (broadcast, g-counter, kafka): those declaring final_phase."""
+        (broadcast, g-set, g-counter, pn-counter, kafka): those declaring final_phase."""
         if not self.workload.final_phase:
             return
         self.heal()
         self.phase = "recovery"
         await asyncio.sleep(self.opts.recovery_wait)
         self.phase = "final"
-        await asyncio.gather(*(self.run_finals(w) for w in range(len(self.processes))))
+        await asyncio.gather(*(self.run_finals(w) for w in self.final_order()))
+
+    def final_order(self):
+        """The workers in the order their final ops start: a random one, as Jepsen's each-thread
+        breaks the tie between free threads whose ops are due at once at random (soonest-op-map).
+        Which worker reads last decides, for one, which elements a g-set that never replicates
+        loses."""
+        order = list(range(len(self.processes)))
+        self.rng_gen.shuffle(order)
+        return order
 
     def heal(self):
         if "partition" in self.opts.nemesis:
@@ -496,10 +518,10 @@ def _progress_done():
 
 
 def run(opts):
-    """Run one test; returns the exit code (0 valid, 1 invalid, 2 could not run)."""
+    """Run one test; returns the exit code (0 valid, 1 invalid, 2 unknown or could not run)."""
     try:
-        load(opts.workload)
-    except WorkloadUnavailable as e:
+        load(opts.workload).check_options(opts)
+    except (WorkloadUnavailable, OptionsError) as e:
         print(f"sim: {e}", file=sys.stderr)
         return 2
     r = Run(opts)
@@ -516,34 +538,13 @@ def run(opts):
         return 2
     results = check(r, extra)
     results["wall_seconds"] = round(time.time() - started, 3)
-    report.write(r.run_dir, r.history, results, r.net.journal.export())
+    report.write(r.run_dir, r.history, results, r.net.journal.export(), probe=extra)
     report.print_summary(results, sys.stdout)
-    return 0 if results["valid"] else 1
+    return {True: 0, False: 1}.get(results["valid"], 2)
 
 
 def check(r, extra):
-    """Run every checker over the paired history and assemble results.json."""
-    opts = r.opts
-    history = History(r.history)
-    checkers = check_all(r.workload, history, opts, net=r.net.snapshot(), probe=extra,
-                         exceptions=r.exceptions, errors=r.errors)
-    net = checkers["net"]
-    results = {
-        "valid": all_valid(checkers),
-        "workload": opts.workload,
-        "seed": opts.seed,
-        "run_dir": r.run_dir,
-        "opts": report.opts_dict(opts),
-        "op_count": stats.op_count(history),
-        "duration": round(r.duration, 3),
-        "checkers": checkers,
-        "net": {k: net[k] for k in ("all", "clients", "servers")},
-        "availability": {"ok_fraction": checkers["availability"]["ok_fraction"],
-                         "valid": checkers["availability"]["valid"]},
-        "errors": list(r.errors) + [f"workload: {e}"
-                                    for e in workload_errors(checkers["workload"])],
-        "op_latencies": stats.op_latencies(history),
-        "sim_delivery_lateness_ms": r.net.lateness_ms(),
-    }
-    results.update(summary(r.workload, checkers))
-    return results
+    """Run every checker over the history and assemble results.json (sim.check.results)."""
+    return check_results(r.workload, r.history, r.opts, r.run_dir, net=r.net.snapshot(), probe=extra,
+                   exceptions=r.exceptions, errors=r.errors, duration=round(r.duration, 3),
+                   sim_delivery_lateness_ms=r.net.lateness_ms())

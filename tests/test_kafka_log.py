@@ -196,7 +196,8 @@ def sim_runs(tmp_path_factory):
     """The short simulator runs, all at once; name -> (exit code, results.json)."""
     common = ["-w", "kafka", "--bin", ROOT / "kafka_log.py", "--concurrency", "2n",
               "--time-limit", "3", "--rate", "500", "--seed", "11"]
-    return run_all(tmp_path_factory, {name: common + flags for name, flags in RUNS.items()})
+    runs = run_all(tmp_path_factory, {name: [*common, *flags] for name, flags in RUNS.items()})
+    return {name: (done.code, done.results) for name, done in runs.items()}
 
 
 @pytest.mark.parametrize("name", list(RUNS))

@@ -6,8 +6,6 @@ import asyncio
 import json
 import random
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from sim.cli import UsageError, parse_args
 from sim.journal import KEEP, SECONDS, Journal
 from sim.net import LatencyModel, Net
 from sim.viz import timeplots
+from sim_runs import run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -40,26 +39,19 @@ RUNS = {
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """One short run per entry of RUNS, all at once; name -> Run."""
-    procs = {}
-    for name, (workload, node, flags) in RUNS.items():
-        store = tmp_path_factory.mktemp(name)
-        cmd = [sys.executable, "-m", "sim", "test", "-w", workload, "--bin", str(node),
-               "--time-limit", "3", "--seed", "5", "--no-progress", "--store", str(store), *flags]
-        procs[name] = (store, subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                                               stderr=subprocess.PIPE, text=True))
+    argvs = {name: ["-w", workload, "--bin", node, "--time-limit", "3", "--seed", "5", *flags]
+             for name, (workload, node, flags) in RUNS.items()}
     out = {}
-    for name, (store, proc) in procs.items():
-        stdout, stderr = proc.communicate(timeout=180)
-        assert "Traceback" not in stderr, stderr[-3000:]
-        out[name] = Run(store, proc.returncode, stdout)
+    for name, done in run_all(tmp_path_factory, argvs).items():
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        out[name] = Run(done)
     return out
 
 
 class Run:
-    def __init__(self, store, code, stdout):
-        self.store, self.code, self.stdout = store, code, stdout
-        self.dir = (store / "latest").resolve()
-        self.results = json.loads((self.dir / "results.json").read_text())
+    def __init__(self, done):
+        self.code, self.stdout, self.dir = done.code, done.stdout, done.dir
+        self.results = done.results
         self.history = [json.loads(line) for line in (self.dir / "history.jsonl").open()]
         self.html = (self.dir / "report.html").read_text()
         self.svgs = [ET.fromstring(s) for s in SVG.findall(self.html)]

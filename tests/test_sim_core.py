@@ -327,24 +327,50 @@ def test_g_counter_acceptable_sums_allow_any_subset_of_indeterminate_adds():
     assert acceptable_ranges(10, [1, 1, 0]) == [[10, 12]]
 
 
+class Raises(Workload):
+    """A workload whose every op gets the error code it carries as its value."""
+    idempotent = frozenset({"read"})
+
+    async def invoke(self, client, op, process):
+        raise ClientError(op["value"], "no")
+
+
+def outcomes(workload, codes, f="write"):
+    """The completion type the core records for each error code, by code."""
+    run = types.SimpleNamespace(workload=workload, exceptions=[])
+    done = {c: asyncio.run(Run.invoke(run, None, {"f": f, "value": c}, 0))["type"] for c in codes}
+    assert run.exceptions == []
+    return done
+
+
 def test_only_maelstroms_registered_definite_codes_make_an_op_fail():
-    class Raises(Workload):
-        idempotent = frozenset({"read"})
-
-        async def invoke(self, client, op, process):
-            raise ClientError(op["value"], "no")
-
-    run = types.SimpleNamespace(workload=Raises(None, None), exceptions=[])
-
-    def outcome(code, f="write"):
-        done = asyncio.run(Run.invoke(run, None, {"f": f, "value": code}, 0))
-        return done["type"]
-
     definite = {1, 10, 11, 12, 14, 20, 21, 22, 30}
-    assert {c for c in range(1100) if outcome(c) == "fail"} == definite
-    assert {outcome(c) for c in set(range(1100)) - definite} == {"info"}
-    assert outcome(0, "read") == outcome(5, "read") == "fail"      # idempotent: never info
-    assert not Timeout().definite and run.exceptions == []
+    writes = outcomes(Raises(None, None), range(1100))
+    assert {c for c, t in writes.items() if t == "fail"} == definite
+    assert {t for c, t in writes.items() if c not in definite} == {"info"}
+    reads = outcomes(Raises(None, None), [0, 5], f="read")
+    assert set(reads.values()) == {"fail"}                         # idempotent: never info
+    assert not Timeout().definite
+
+
+def test_a_client_without_error_translation_records_every_error_as_info():
+    """Maelstrom's g-set, pn-counter and g-counter clients let every error through to Jepsen,
+    which records the op as info, definite code or not, read or not."""
+    untranslated = Raises(None, None)
+    untranslated.definite_errors = False
+    codes = [0, 1, 10, 11, 12, 13, 14, 20, 21, 22, 30, 1000]
+    for f in ("add", "read"):
+        assert set(outcomes(untranslated, codes, f).values()) == {"info"}
+
+
+def test_final_ops_start_in_a_random_worker_order_as_jepsens_each_thread():
+    orders = set()
+    for seed in range(30):
+        run = Run(parse_args(["-w", "g-set", "--bin", "x", "--seed", str(seed)]))
+        run.processes = list(range(5))
+        orders.add(tuple(run.final_order()))
+    assert {tuple(sorted(order)) for order in orders} == {(0, 1, 2, 3, 4)}
+    assert len(orders) > 20 and {order[-1] for order in orders} == {0, 1, 2, 3, 4}
 
 
 # --- command line ------------------------------------------------------------------------

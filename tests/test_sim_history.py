@@ -44,3 +44,10 @@ def test_a_completion_nobody_invoked_stands_for_its_own_invocation():
     assert op.invocation is None and op.type == "ok" and op.invoke_index == 0
     assert op.invoke_value is None
     assert h.events == [(op, False)]
+
+
+def test_entries_without_an_index_are_numbered_by_position():
+    raw = [{"type": "invoke", "f": "read", "process": 0}, {"type": "ok", "f": "read", "process": 0}]
+    (op,) = History(raw).ops
+    assert (op.invoke_index, op.index) == (0, 1)
+    assert "index" not in raw[0]                            # the raw entries are left alone

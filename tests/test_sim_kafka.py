@@ -307,10 +307,10 @@ NODES = {
 def sim_runs(tmp_path_factory):
     """One short simulator run per node, all at once (each waits out the 10 s recovery);
     name -> (exit code, results.json)."""
-    return run_all(tmp_path_factory, {
-        name: ["-w", "kafka", "--bin", node, "--node-count", "1", "--concurrency", "2n",
-               "--time-limit", "2", "--rate", "300", "--seed", "7"]
-        for name, node in NODES.items()})
+    flags = ["-w", "kafka", "--node-count", "1", "--concurrency", "2n", "--time-limit", "2",
+             "--rate", "300", "--seed", "7"]
+    runs = run_all(tmp_path_factory, {name: [*flags, "--bin", node] for name, node in NODES.items()})
+    return {name: (done.code, done.results) for name, done in runs.items()}
 
 
 def test_sim_passes_a_correct_single_node_log(sim_runs):

@@ -7,7 +7,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parent.parent / "sim"
 PURE = ("sim.history", "sim.checkers", "sim.elle")
 ABOVE = ("sim.runner", "sim.cli", "sim.check", "sim.workloads", "sim.nodes", "sim.services",
-         "sim.nemesis", "sim.report", "sim.suite", "sim.calibrate")
+         "sim.nemesis", "sim.report", "sim.suite", "sim.calibrate", "sim.recheck")
 
 
 def module_name(path):

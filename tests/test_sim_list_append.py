@@ -219,7 +219,7 @@ def test_an_info_txn_writes_but_its_null_reads_count_for_nothing():
 # --- Maelstrom's own histories, checked against real Elle's verdicts ------------------------
 
 def maelstrom_history(name):
-    return Paired(edn.read_history((CALIBRATION / "maelstrom-histories" / f"{name}.edn").read_text()))
+    return Paired(edn.read_file(CALIBRATION / "maelstrom-histories" / f"{name}.edn.gz"))
 
 
 def elle_anomaly_types(name):
@@ -264,7 +264,7 @@ def run(node, nodes, *flags):
 @pytest.fixture(scope="module")
 def sim_runs(tmp_path_factory):
     """name -> (exit code, results.json), all runs at once."""
-    return run_all(tmp_path_factory, {
+    runs = run_all(tmp_path_factory, {
         "linkv": run(NODES / "list_append_linkv.py", 2),
         "local-one": run(BROKEN / "list_append_local.py", 1),
         "local-two": run(BROKEN / "list_append_local.py", 2),
@@ -272,6 +272,7 @@ def sim_runs(tmp_path_factory):
         "stale-serializable": run(BROKEN / "list_append_stale_reads.py", 1,
                                   "--consistency-models", "serializable"),
     })
+    return {name: (done.code, done.results) for name, done in runs.items()}
 
 
 def workload_result(results):

@@ -127,7 +127,7 @@ PARTITIONS = ["--concurrency", "10n", "--time-limit", "8", "--nemesis", "partiti
 
 @pytest.fixture(scope="module")
 def sim_runs(tmp_path_factory):
-    """name -> (exit code, results.json), all runs at once."""
+    """name -> sim_runs.Done, all runs at once."""
     return run_all(tmp_path_factory, {
         "pair": run(2, "--time-limit", "4"),
         "partitions": run(3, *PARTITIONS),
@@ -137,7 +137,7 @@ def sim_runs(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ["pair", "partitions", "snapshots"])
 def test_sim_runs_are_strict_serializable(sim_runs, name):
-    code, results = sim_runs[name]
+    code, results = sim_runs[name].code, sim_runs[name].results
     workload = results["checkers"]["workload"]
     assert workload["valid"] is True, workload["anomaly_types"]
     assert results["valid"] is True and code == 0
@@ -145,6 +145,5 @@ def test_sim_runs_are_strict_serializable(sim_runs, name):
 
 
 def test_sim_followers_behind_a_compaction_install_the_leaders_snapshot(sim_runs):
-    _, results = sim_runs["snapshots"]
-    logs = Path(results["run_dir"], "node-logs").glob("*.log")
+    logs = (sim_runs["snapshots"].dir / "node-logs").glob("*.log")
     assert any("installed the leader's snapshot" in log.read_text() for log in logs)

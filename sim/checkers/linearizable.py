@@ -5,6 +5,7 @@ Model (Knossos `cas-register`, initial value nil unless given): a write sets the
 except that a nil read matches anything. Failed ops never happened and are dropped. An
 indefinite (:info, or never completed) write or cas may take effect at any time after its
 invocation, or never; an indefinite read tells nothing and is dropped, as is an ok nil read.
+Ops come paired by sim.history (a raw Jepsen-shaped list is paired there first).
 
 Search: Wing & Gong's backtracking as improved by Lowe (the design of Knossos's `wgl` and of
 Porcupine), one register at a time (P-compositionality: a history of independent keys is
@@ -42,6 +43,8 @@ import time
 from bisect import bisect_left
 from collections import namedtuple
 
+from sim.history import History
+
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_CONFIGS = 1_000_000
 MAX_STATES_SHOWN = 8
@@ -52,45 +55,40 @@ EAGER_CONFIGS = 20_000  # configurations for the plain depth-first search (see S
 
 # One operation of one register, after pairing: f is "read"|"write"|"cas"; value is the
 # read's result, the written value, or a [from, to] pair; ret is None for an indefinite op.
-# call/ret are positions in the history (its real-time order); the indexes are the ops'
+# call/ret are positions in the paired history's events (real-time order); the indexes are the ops'
 # own "index" fields, for reports.
 Call = namedtuple("Call", "f value process call ret invoke_index complete_index")
 
 _BAD = object()  # the model's "inconsistent"
 
 
-# --- pairing (a thin adapter over the simulator's history format) -------------------------
+# --- the ops of a paired history ----------------------------------------------------------
 
-def pair_history(history):
-    """Client ops of a Jepsen-shaped history as Call records, in invocation order.
+def calls_of(history):
+    """Client ops of a paired history (sim.history.History) as Call records, in invocation
+    order; call and ret are positions in its real-time sequence of events.
 
     Reads take the completion's value, writes and cas the invocation's. Failed ops are
-    dropped; an :info completion, or an invocation never completed, gives ret=None. The
-    nemesis's ops, and completions with no pending invocation, are ignored."""
-    pending = {}
+    dropped; an :info completion, or an invocation never completed, gives ret=None. A
+    completion nobody invoked is ignored."""
+    at = {}
+    for pos, (op, invoked) in enumerate(history.events):
+        at[id(op), invoked] = pos
     calls = []
-    for pos, op in enumerate(history):
-        process, kind = op.get("process"), op.get("type")
-        if process == "nemesis":
+    for op in history.ops:
+        if op.invocation is None or op.type == "fail":
             continue
-        if kind == "invoke":
-            if process in pending:
-                raise ValueError(f"process {process!r} invoked {op!r} while another op was pending")
-            pending[process] = (pos, op, len(calls))
-            calls.append(None)
-            continue
-        if process not in pending or kind not in ("ok", "fail", "info"):
-            continue
-        call_pos, invoke, slot = pending.pop(process)
-        if kind != "fail":
-            value = op.get("value") if kind == "ok" and invoke.get("f") == "read" else invoke.get("value")
-            calls[slot] = Call(invoke.get("f"), value, process, call_pos,
-                               pos if kind == "ok" else None, invoke.get("index", call_pos),
-                               op.get("index", pos))
-    for call_pos, invoke, slot in pending.values():
-        calls[slot] = Call(invoke.get("f"), invoke.get("value"), invoke.get("process"), call_pos,
-                           None, invoke.get("index", call_pos), None)
-    return [c for c in calls if c is not None]
+        ok = op.type == "ok"
+        value = op.value if ok and op.f == "read" else op.invoke_value
+        calls.append(Call(op.f, value, op.process, at[id(op), True],
+                          at[id(op), False] if ok else None, op.invoke_index,
+                          op.index if op.completion is not None else None))
+    return calls
+
+
+def paired(history):
+    """A sim.history.History, from a raw Jepsen-shaped history if need be."""
+    return history if isinstance(history, History) else History(history)
 
 
 def is_independent(calls):
@@ -110,9 +108,9 @@ def split_by_key(calls):
 
 
 def invoked_keys(history):
-    return {frozen(op["value"][0]) for op in history
-            if op.get("type") == "invoke" and op.get("process") != "nemesis"
-            and isinstance(op.get("value"), (list, tuple)) and len(op["value"]) == 2}
+    return {frozen(op.invoke_value[0]) for op in history.ops
+            if op.invocation is not None and isinstance(op.invoke_value, (list, tuple))
+            and len(op.invoke_value) == 2}
 
 
 def frozen(x):
@@ -123,10 +121,11 @@ def frozen(x):
 
 def check_history(history, initial=None, timeout_s=DEFAULT_TIMEOUT_S,
                   max_configs=DEFAULT_MAX_CONFIGS):
-    """Check a simulator/Jepsen history of a cas-register: per key when its values are
-    [key, value] tuples (lin-kv), else as one register."""
+    """Check a history of a cas-register (a sim.history.History, or the raw Jepsen-shaped
+    list): per key when its values are [key, value] tuples (lin-kv), else as one register."""
     started = time.monotonic()
-    calls = pair_history(history)
+    history = paired(history)
+    calls = calls_of(history)
     if is_independent(calls):
         by_key = dict.fromkeys(invoked_keys(history), [])  # keys whose ops all failed too
         by_key.update(split_by_key(calls))
@@ -138,10 +137,8 @@ def check_history(history, initial=None, timeout_s=DEFAULT_TIMEOUT_S,
 
 
 def check_register(ops, initial=None, timeout_s=DEFAULT_TIMEOUT_S, max_configs=DEFAULT_MAX_CONFIGS):
-    """Check one register's Jepsen-shaped history (as Knossos's data files hold)."""
-    started = time.monotonic()
-    result = check_calls(pair_history(ops), initial, timeout_s, max_configs)
-    return {**result, "check_ms": elapsed_ms(started)}
+    """Check one register's history (as Knossos's data files hold; raw or paired)."""
+    return check_calls(calls_of(paired(ops)), initial, timeout_s, max_configs)
 
 
 def summarize(results, started):
@@ -166,10 +163,11 @@ def check_calls(calls, initial=None, timeout_s=DEFAULT_TIMEOUT_S, max_configs=DE
             raise ValueError(f"not a cas-register op: {c}")
         if c.f == "cas" and not (isinstance(c.value, (list, tuple)) and len(c.value) == 2):
             raise ValueError(f"a cas needs [from, to], got {c}")
-    search = Search(oks, infos, frozen(initial), time.monotonic() + timeout_s, max_configs)
+    started = time.monotonic()
+    search = Search(oks, infos, frozen(initial), started + timeout_s, max_configs)
     outcome = search.run()
     result = {"valid": outcome, "ok_ops": len(oks), "indefinite_ops": len(infos),
-              "configs": search.config_count}
+              "configs": search.config_count, "check_ms": elapsed_ms(started)}
     if outcome == "unknown":
         result["cause"] = search.cause
     elif outcome is False:

@@ -1,5 +1,5 @@
 """Jepsen's set-full checker: values added to a set, and reads of the whole set. Broadcast uses
-it with `broadcast` as the add; g-set will use it with `add`.
+it with `broadcast` as the add, g-set with `add`.
 
 For each added value:
   known         the add's ok, or the first ok read that saw the value, whichever comes first
@@ -15,8 +15,13 @@ ms (0 when no read ever missed it). The run is invalid when a value is lost, and
 in Maelstrom (whose duplicate count compares a frequency with 1 the wrong way round and whose
 reads may contain anything). A read that repeats a value or returns a value nobody added is
 reported under "warnings" but leaves the run valid.
+
+A read's items are compared as Clojure compares them: a null read is the empty set, and only an
+int equals an int element (1.0 or true does not, though Python's == says so); items that are
+neither ints nor strings are kept as their JSON text, so any JSON a g-set node returns counts.
 """
 
+import json
 import math
 from collections import Counter
 
@@ -91,8 +96,20 @@ def scan(history, add_f, read_f):
     return elements, duplicated, unexpected
 
 
+def _item(value):
+    """A read item as a hashable key that equals an added element only when Clojure's = would."""
+    if type(value) in (int, str):
+        return value
+    return "json:" + json.dumps(value, sort_keys=True)
+
+
+def _sorted(items):
+    """Read items (ints and strings, see _item) in order: the ints, then the strings."""
+    return sorted(i for i in items if type(i) is int) + sorted(s for s in items if type(s) is str)
+
+
 def _read(elements, op, duplicated, unexpected):
-    counts = Counter(op.value)
+    counts = Counter(_item(v) for v in op.value or ())
     for v, n in counts.items():
         if n > 1:
             duplicated[v] = max(n, duplicated.get(v, 0))
@@ -141,9 +158,9 @@ def check(history, add_f="add", read_f="read"):
         "stale_count": len(stale),
         "worst_stale": [{"value": v, "stable_latency": ms} for ms, v in stale[:8]],
         "duplicated_count": len(duplicated),
-        "duplicated": {str(k): n for k, n in sorted(duplicated.items())},
+        "duplicated": {str(k): duplicated[k] for k in _sorted(duplicated)},
         "unexpected_count": len(unexpected),
-        "unexpected": sorted(unexpected)[:LIST_CAP],
+        "unexpected": _sorted(unexpected)[:LIST_CAP],
         "stable_latencies": quantiles(stable_lat),
         "errors": errors,
         "warnings": warnings,

@@ -54,9 +54,10 @@ def op_count(history):
 
 
 def op_latencies(history):
-    """Quantiles (ms) of client op latency, invoke to completion, all fs together."""
+    """Quantiles (ms) of client op latency, invoke to completion, all fs together (ops without
+    times, as in Knossos's data files, are left out)."""
     lat = [(op.time - op.invoke_time) / 1e6 for op in history.completed
-           if op.invocation is not None]
+           if op.invocation is not None and op.time is not None and op.invoke_time is not None]
     return quantiles(lat, (0, 0.5, 0.95, 0.99, 1))
 
 

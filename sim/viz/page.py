@@ -10,6 +10,7 @@ import json
 import math
 import os
 
+from sim.checkers.linearizable import DEFAULT_TIMEOUT_S
 from sim.viz import diagram, panels, svg, timeplots
 from sim.viz.ops import pair_ops, partitions, time_span
 from sim.viz.svg import VERDICT, esc
@@ -41,6 +42,25 @@ def header(results):
     o = results.get("opts") or {}
     v = verdict_of(results.get("valid"))
     word = {True: "Valid", False: "Invalid", "unknown": "Unknown"}[v]
+    facts = run_facts(results, o)
+    models = o.get("consistency_models")
+    if models and results.get("workload", "").startswith("txn"):
+        facts.append("models " + ", ".join(models))
+    run = os.path.basename(str(results.get("run_dir", "")))
+    stats = f"{results.get('op_count', '?')} ops in {results.get('duration', '?')} s" \
+            f" (wall {results.get('wall_seconds', '?')} s)"
+    if results.get("source"):
+        stats = f"{results.get('op_count', '?')} ops"
+    return (f'<header><h1>{esc(results.get("workload", "run"))} <small>{esc(run)}</small></h1>'
+            f'<div class="banner" style="background:{VERDICT[v]}"><b>{word}</b>'
+            f'<span>{esc(stats)}</span></div><p class="facts">{esc(" · ".join(facts))}</p>'
+            f'<p class="cmd"><code>{esc(command(results))}</code></p></header>')
+
+
+def run_facts(results, o):
+    """The run's flags as facts; for an imported history (sim check FILE.edn), its file."""
+    if results.get("source"):
+        return [f"history {results['source'].get('file')}", "imported: no net counts"]
     facts = [f"{o.get('node_count', '?')} node(s)", f"{o.get('time_limit', '?')} s",
              f"rate {o.get('rate', '?')}", f"concurrency {o.get('concurrency', '?')}",
              f"latency {o.get('latency', 0)} ms {o.get('latency_dist', '')}".strip(),
@@ -48,16 +68,7 @@ def header(results):
              f"seed {results.get('seed')}"]
     if o.get("topology") and results.get("workload") == "broadcast":
         facts.insert(4, f"topology {o['topology']}")
-    models = o.get("consistency_models")
-    if models and results.get("workload", "").startswith("txn"):
-        facts.append("models " + ", ".join(models))
-    run = os.path.basename(str(results.get("run_dir", "")))
-    stats = f"{results.get('op_count', '?')} ops in {results.get('duration', '?')} s" \
-            f" (wall {results.get('wall_seconds', '?')} s)"
-    return (f'<header><h1>{esc(results.get("workload", "run"))} <small>{esc(run)}</small></h1>'
-            f'<div class="banner" style="background:{VERDICT[v]}"><b>{word}</b>'
-            f'<span>{esc(stats)}</span></div><p class="facts">{esc(" · ".join(facts))}</p>'
-            f'<p class="cmd"><code>{esc(command(results))}</code></p></header>')
+    return facts
 
 
 # (flag, option, value left out of the command line)
@@ -67,6 +78,8 @@ FLAGS = (("--node-count", "node_count", None), ("--time-limit", "time_limit", No
          ("--topology", "topology", "grid"), ("--nemesis", "nemesis", []),
          ("--nemesis-interval", "nemesis_interval", 10), ("--availability", "availability", None),
          ("--consistency-models", "consistency_models", ["strict-serializable"]),
+         ("--linearizability-timeout", "linearizability_timeout", DEFAULT_TIMEOUT_S),
+         ("--initial", "initial", None),
          ("--seed", "seed", None))
 
 
@@ -74,6 +87,9 @@ def command(results):
     """The command line that repeats the run (the options that differ from the defaults)."""
     o = results.get("opts") or {}
     parts = ["python3 -m sim test", "-w", str(results.get("workload")), "--bin", str(o.get("bin"))]
+    if results.get("source"):
+        parts[:5] = ["python3 -m sim check", str(results["source"].get("file")), "-w",
+                     str(results.get("workload"))]
     for flag, key, default in FLAGS:
         value = o.get(key)
         if value is None or value == default:

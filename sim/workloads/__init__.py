@@ -7,9 +7,12 @@ WORKLOADS = {
     "unique-ids": "unique_ids",
     "broadcast": "broadcast",
     "g-counter": "g_counter",
+    "g-set": "g_set",
+    "pn-counter": "pn_counter",
     "kafka": "kafka",
     "txn-rw-register": "txn_rw_register",
     "txn-list-append": "txn_list_append",
+    "lin-kv": "lin_kv",
 }
 
 

@@ -17,6 +17,10 @@ core asks of a workload is declared here:
       name = "echo"
       reopen_after_info = True        # close the client and open a new cN id after an info
       idempotent = {"read"}           # fs whose indefinite outcome is recorded as fail
+      definite_errors = True          # a definite error code makes the op fail (Maelstrom's
+                                      # with-errors); False: the client translates no errors
+                                      # (g-set, pn-counter, g-counter), so every error reply
+                                      # and timeout leaves the op info, whatever its f
       final_phase = False             # True: Maelstrom's final phase after the main one (heal,
                                       # wait --recovery-wait, then final_ops on every worker)
       stats_exempt = {"crash"}        # fs the stats checker counts but needs no ok of
@@ -27,6 +31,12 @@ core asks of a workload is declared here:
       async def setup(self, open_client, node_ids)
                                       # after init, before the main phase (e.g. topology);
                                       # open_client(node) -> Client
+      @classmethod
+      def check_options(cls, opts)    # raise OptionsError(text) when the workload cannot run
+                                      # with these options (the run refuses to start, exit 2)
+      def pick_worker(self, choice)   # which free worker takes the next main-phase op; choice is
+                                      # a WorkerChoice (below). Default: choice.first_free(
+                                      # choice.free). Must return a worker of choice.free.
       def next_op(self, process, now) # next main-phase op for a free worker, or None
                                       #   -> {"f": str, "value": ...}
       async def invoke(self, client, op, process)
@@ -34,7 +44,7 @@ core asks of a workload is declared here:
                                       #   {"type": "ok"|"fail"|"info", "value": ..., "error"?: ...}
                                       # client.call raises ClientError / Timeout as below; the
                                       # core turns an escaping ClientError/Timeout into fail/info
-                                      # by definiteness and `idempotent`.
+                                      # by `definite_errors`, definiteness and `idempotent`.
       def final_ops(self, process)    # with final_phase: ops each worker runs after the
                                       # recovery wait. May be a generator: the core asks for
                                       # one op at a time and sends it the previous completion;
@@ -49,6 +59,16 @@ core asks of a workload is declared here:
                                       # the workload's verdict: a call into sim.checkers with the
                                       # paired history (sim.history.History) and the options;
                                       # -> {"valid": bool, ...}
+      @staticmethod
+      def from_jepsen(op)             # an op read from a Maelstrom/Jepsen history (sim.edn.to_op)
+                                      # as this simulator's history records it (default: as is;
+                                      # echo keeps only the reply's echo)
+
+WorkerChoice (provided by the core; a slice of Jepsen's generator context):
+      choice.free                     # the free workers (thread numbers 0..concurrency-1)
+      choice.processes                # every worker's current process (worker w: processes[w])
+      choice.first_free(workers)      # Jepsen's pick among `workers`: the first free one at or
+                                      # after a cursor that advances by one per op handed out
 
 Client (provided by the core, bound to one node, one request at a time):
       client.id, client.node
@@ -88,10 +108,26 @@ class SchemaError(Exception):
     """A reply that breaks its closed schema; recorded as a test error by the core."""
 
 
+class OptionsError(Exception):
+    """Options the workload cannot run with (e.g. lin-kv's --concurrency not a multiple of 2n)."""
+
+
+class WorkerChoice:
+    """What a workload sees when it picks the worker for the next op (see the docstring)."""
+
+    __slots__ = ("free", "processes", "first_free")
+
+    def __init__(self, free, processes, first_free):
+        self.free = free
+        self.processes = processes
+        self.first_free = first_free
+
+
 class Workload:
     name = "?"
     reopen_after_info = True
     idempotent = frozenset()
+    definite_errors = True
     final_phase = False
     stats_exempt = frozenset()
     summary_fields = ()
@@ -100,8 +136,15 @@ class Workload:
         self.opts = opts
         self.rng = rng
 
+    @classmethod
+    def check_options(cls, opts):
+        return None
+
     async def setup(self, open_client, node_ids):
         return None
+
+    def pick_worker(self, choice):
+        return choice.first_free(choice.free)
 
     def next_op(self, process, now):
         raise NotImplementedError
@@ -118,3 +161,7 @@ class Workload:
     @staticmethod
     def check(history, opts, probe=None):
         raise NotImplementedError
+
+    @staticmethod
+    def from_jepsen(op):
+        return op

@@ -1,4 +1,7 @@
-"""echo: `echo {echo}` -> `echo_ok {echo}`. Checker: sim.checkers.echo (Maelstrom's)."""
+"""echo: `echo {echo}` -> `echo_ok {echo}`. Checker: sim.checkers.echo (Maelstrom's).
+
+The history records the echo as an ok op's value; Maelstrom's records the whole reply body
+({:type "echo_ok", :echo ..., :msg_id ..., :in_reply_to ...}), which from_jepsen cuts down."""
 
 from sim.checkers import echo as echo_checker
 from sim.workloads.base import Workload
@@ -20,6 +23,12 @@ class Echo(Workload):
     @staticmethod
     def check(history, opts, probe=None):
         return echo_checker.check(history)
+
+    @staticmethod
+    def from_jepsen(op):
+        if op["type"] == "ok" and isinstance(op.get("value"), dict):
+            return dict(op, value=op["value"].get("echo"))
+        return op
 
 
 WORKLOAD = Echo

@@ -7,6 +7,8 @@ of maelstrom_node.py, so the simulator's tests never depend on the runtime they 
                       a handler may block on rpc()
     send(dest, body)  one protocol line (thread-safe);  reply(msg, body)
     rpc(dest, body)   send a request and wait for its reply body (None after `timeout` s)
+    to_peers(body)    send body to every other node
+    every(s, fn)      call fn() every s seconds on a daemon thread (periodic gossip)
     node["id"], node["ids"], peers()
 
 Nodes in tests/broken/ put tests/nodes/ on sys.path before importing this module.
@@ -16,6 +18,7 @@ import json
 import queue
 import sys
 import threading
+import time
 
 node = {"id": None, "ids": []}
 _lock = threading.Lock()
@@ -31,6 +34,19 @@ def send(dest, body):
     with _lock:
         sys.stdout.write(json.dumps({"src": node["id"], "dest": dest, "body": body}) + "\n")
         sys.stdout.flush()
+
+
+def to_peers(body):
+    for peer in peers():
+        send(peer, body)
+
+
+def every(seconds, fn):
+    def loop():
+        while True:
+            time.sleep(seconds)
+            fn()
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def reply(msg, body):
