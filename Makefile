@@ -10,6 +10,7 @@
 #   make c3d ARGS="--time-limit 5 --seed 7"   extra flags (the last occurrence wins)
 #   make lin-kv         lin_kv.py (Raft) with the Raft tutorial's final flags, the same way
 #   make g-set, make pn-counter   Maelstrom's CRDT workloads (not Fly.io challenges), the same way
+#   make txn-list-append   strictly serializable transactions (Maelstrom's tutorial workload)
 
 MAELSTROM ?= maelstrom
 PYTHON ?= python3
@@ -28,7 +29,7 @@ CRDTS := g-set pn-counter
 
 .PHONY: all test sim serve screenshot calibrate bench-runtime bench-sim bench-broadcast bench-gcounter \
         bench-kafka bench-txn bench-raft bench-linearizable bench-linkv bench-check bench-crdt \
-        $(CHALLENGES) $(CRDTS) c6b-ru c6b-partition lin-kv \
+        bench-list-append $(CHALLENGES) $(CRDTS) c6b-ru c6b-partition lin-kv txn-list-append \
         1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 all: test
@@ -77,6 +78,9 @@ g-set:
 	$(RUN) -w g-set --bin ./g_set.py --node-count 5 --time-limit 30 --rate 10 --nemesis partition $(ARGS)
 pn-counter:
 	$(RUN) -w pn-counter --bin ./pn_counter.py --node-count 3 --time-limit 30 --rate 100 --nemesis partition $(ARGS)
+# txn-list-append (the Datomic tutorial's workload), strict-serializable.
+txn-list-append:
+	$(RUN) -w txn-list-append --bin ./txn_list_append.py --node-count 2 --time-limit 30 --rate 100 $(ARGS)
 
 # Unprefixed aliases: `make 3d` is `make c3d`.
 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c:
@@ -134,3 +138,5 @@ bench-check:
 	$(PYTHON) bench/bench_check.py $(ARGS)
 bench-crdt:
 	$(PYTHON) bench/bench_crdt.py $(ARGS)
+bench-list-append:
+	$(PYTHON) bench/bench_list_append.py $(ARGS)

@@ -10,7 +10,9 @@ whole clusters on a fake clock and an in-memory network.
     raft.receive(src, body, now)             # a node-to-node message (MESSAGE_TYPES)
     raft.tick(now)                           # timers and batched sends; call it soon
                                              # after events and at next_deadline()
+    raft.compact(state)                      # now and then: snapshot at `applied`
     ready = raft.take_ready()                # effects since the last call:
+      ready.snapshot  state or None    a leader's snapshot: replace the state machine first
       ready.messages  [(dest, body)]   send these (bodies have no msg_id; never replies)
       ready.applied   [Applied]        committed commands, in log order, each id once:
                                        apply ALL to the state machine, in order;
@@ -77,7 +79,7 @@ Commit. The leader commits the highest index stored on a quorum whose entry is
 of its current term (section 5.4.2; the figure-8 rule), which commits
 everything before it. A new leader logs a no-op at once so commit can move.
 
-Follower commit (clusters of at most 3). When the leader plus one follower
+Follower commit (at most 3 nodes; 4 flexible). When the leader plus one follower
 form a quorum, a follower whose log matches the leader's up to index i, with
 entry i of the current term T received from T's leader in T, knows entry i is
 stored on a quorum (the leader, which never drops its own entries, and
@@ -131,9 +133,31 @@ with partitions, 2.12 without; relaying during rings is included. Heartbeat
 0.15 s / ack_every 0.2 s would give ~1.8, at a thinner margin for a loaded
 machine. Elections cost two rounds of n - 1 messages.
 
-Not here: snapshots and log compaction (a 60 s run keeps its log in memory:
-tens of thousands of entries at most), membership changes, persistence (no
-Maelstrom fault restarts a node).
+Flexible quorums (`Raft(..., flexible=True)`; Howard, Malkhi and Spiegelman,
+"Flexible Paxos", 2016). Raft's safety needs only that every commit quorum meets
+every election quorum. Elections keep a majority, Q1 = n // 2 + 1; commit, the
+lease and check-quorum then need only Q2 = n - Q1 + 1 nodes: the same majority
+for odd n, but on two nodes the leader alone (and 2 of 4). Why that is safe: a
+later leader needs Q1 votes, one of them from every Q2 set, so from a node that
+holds each committed entry, and whose vote needs a log at least as up to date
+(section 5.4.3's argument, unchanged); the lease holds because that voter either
+is the leader, which refuses votes while it leads, or acknowledged it within
+election_min and is held by the vote guard. Availability: on two nodes nothing
+can elect a replacement without both, majority or not; flexible, the leader keeps
+committing while its follower is away, and the follower receives entries with
+heartbeats (lazily) instead of before every commit. The cost: one node's memory
+holds the newest commits until the next heartbeat.
+
+Compaction (`compact(state)`). The owner hands over its state machine, built
+from every applied entry, now and then; the core keeps it as the snapshot and
+drops the log up to `applied`, so memory follows the state, not the number of
+commands. A follower whose next entry is gone gets the snapshot (raft_snapshot)
+and installs it (`ready.snapshot`) unless its commit already covers it; entries
+the snapshot covers are committed, hence identical on every log that holds them,
+so an append reaching into a follower's compacted part is taken from where its
+log starts.
+
+Not here: membership changes, persistence (no Maelstrom fault restarts a node).
 """
 import math
 import random
@@ -142,7 +166,7 @@ from dataclasses import dataclass, field
 
 FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER = "follower", "pre-candidate", "candidate", "leader"
 MESSAGE_TYPES = ("raft_vote", "raft_vote_res", "raft_append", "raft_append_res", "raft_forward",
-                 "raft_relay")
+                 "raft_relay", "raft_snapshot")
 
 Entry = namedtuple("Entry", "term id command")   # id None: a new leader's no-op
 Applied = namedtuple("Applied", "index id command owned")
@@ -169,14 +193,62 @@ class Timing:
 
 @dataclass
 class Ready:
-    """Effects to carry out, in this order: apply, then answer reads."""
+    """Effects to carry out, in this order: install the snapshot, apply, answer reads."""
     messages: list = field(default_factory=list)
     applied: list = field(default_factory=list)
     reads: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
+    snapshot: object = None     # a leader's snapshot: replaces the state machine
 
     def __bool__(self):
-        return bool(self.messages or self.applied or self.reads or self.rejected)
+        return bool(self.messages or self.applied or self.reads or self.rejected
+                    or self.snapshot is not None)
+
+
+class Log:
+    """The log from index `start` on, indexed and sliced by log index as if it still held
+    every entry; len() is one past the last index. Entry `start` is a sentinel holding
+    the term of the last entry compacted away (index 0, term 0 before any compaction)."""
+
+    def __init__(self, start=0, term=0):
+        self.reset(start, term)
+
+    def reset(self, start, term):
+        self.start, self._entries = start, [Entry(term, None, None)]
+
+    def __len__(self):
+        return self.start + len(self._entries)
+
+    def _position(self, index):
+        if index is None or index < 0:
+            return index
+        if index < self.start:
+            raise IndexError(f"log index {index} is compacted (the log starts at {self.start})")
+        return index - self.start
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._entries[self._position(index.start):self._position(index.stop)]
+        return self._entries[self._position(index)]
+
+    def __delitem__(self, index):
+        assert isinstance(index, slice) and index.stop is None and index.start > self.start
+        del self._entries[self._position(index.start):]
+
+    def append(self, entry):
+        self._entries.append(entry)
+
+    def __iadd__(self, entries):
+        self._entries.extend(entries)
+        return self
+
+    def compact(self, index):
+        """Drop the entries up to `index`, which becomes the sentinel; return them."""
+        cut = self._position(index)
+        dropped = self._entries[1:cut + 1]
+        self._entries = [Entry(self._entries[cut].term, None, None), *self._entries[cut + 1:]]
+        self.start = index
+        return dropped
 
 
 class Links:
@@ -236,10 +308,14 @@ class Links:
 class Raft:
     """One node's Raft state machine; see the module docstring."""
 
-    def __init__(self, node_id, node_ids, timing=None, seed=None, now=0.0):
+    def __init__(self, node_id, node_ids, timing=None, seed=None, now=0.0, flexible=False):
         self.id = node_id
         self.peers = sorted(n for n in node_ids if n != node_id)
-        self.quorum = (len(self.peers) + 1) // 2 + 1
+        voters = len(self.peers) + 1
+        self.election_quorum = voters // 2 + 1
+        # commit, lease and check-quorum: a majority, or (flexible) the fewest nodes that
+        # meet every election quorum (see Flexible quorums in the module docstring)
+        self.quorum = voters - self.election_quorum + 1 if flexible else self.election_quorum
         self.timing = timing or Timing()
         self.rng = random.Random(node_id if seed is None else seed)
         self.links = Links(node_id, self.peers, self.timing.link_window)
@@ -248,7 +324,8 @@ class Raft:
         self.voted_for = None
         self.role = FOLLOWER
         self.leader = None
-        self.log = [Entry(0, None, None)]          # index 0: a sentinel
+        self.log = Log()
+        self.snapshot = None                       # the state machine at log.start
         self.commit = 0
         self.applied = 0
         self._applied_ids = set()
@@ -261,7 +338,7 @@ class Raft:
         self._forwarded_at = NEVER
         self._reset_leader_state()
         self._ready = Ready()
-        if self.quorum == 1:
+        if self.election_quorum == 1:
             self._campaign(pre=True)
 
     # -- queries --------------------------------------------------------------
@@ -282,6 +359,15 @@ class Raft:
         """Return the effects gathered since the last call and start afresh."""
         ready, self._ready = self._ready, Ready()
         return ready
+
+    def compact(self, state):
+        """Keep `state` - the state machine once every applied entry is applied, in any
+        JSON-able form - as the snapshot, and drop the log up to `applied`. A follower
+        whose next entry is gone gets the snapshot instead. Ids of dropped entries are
+        forgotten: an id proposed again after that would be applied again."""
+        for entry in self.log.compact(self.applied):
+            self._applied_ids.discard(entry.id)
+        self.snapshot = state
 
     def next_deadline(self):
         """The time by which tick() must be called again (it may be called sooner)."""
@@ -433,7 +519,7 @@ class Raft:
 
     def _tally(self):
         """Move on once a quorum agreed; True when it did."""
-        if len(self._votes) < self.quorum:
+        if len(self._votes) < self.election_quorum:
             return False
         if self.role == PRE_CANDIDATE:
             self._campaign(pre=False)
@@ -533,6 +619,9 @@ class Raft:
 
     def _send_append(self, peer):
         start = self._next[peer]
+        if start <= self.log.start:
+            self._send_snapshot(peer)
+            return
         entries = self.log[start:start + self.timing.max_entries]
         last_sent = start - 1 + len(entries)
         ack = (last_sent > self.commit or peer in self._repair
@@ -541,6 +630,16 @@ class Raft:
                           "prev_term": self.log[start - 1].term, "entries": entries,
                           "commit": self.commit, "sent": self.now, "ack": ack})
         self._next[peer] = last_sent + 1            # optimistic: refusals correct it
+        self._sent_at[peer] = self.now
+        self._repair.discard(peer)
+
+    def _send_snapshot(self, peer):
+        """The entries `peer` lacks are compacted: send the state they built instead."""
+        start = self.log.start
+        self._send(peer, {"type": "raft_snapshot", "term": self.term, "index": start,
+                          "last_term": self.log[start].term, "state": self.snapshot,
+                          "sent": self.now})
+        self._next[peer] = start + 1
         self._sent_at[peer] = self.now
         self._repair.discard(peer)
 
@@ -564,7 +663,7 @@ class Raft:
         term = body["conflict_term"]
         if term is not None:
             index = self.last_index
-            while self.log[index].term > term:
+            while index > self.log.start and self.log[index].term > term:
                 index -= 1
             if self.log[index].term == term:
                 return index + 1
@@ -599,20 +698,30 @@ class Raft:
 
     # -- follower: appending ----------------------------------------------------
 
-    def _on_append(self, src, body):
+    def _follow(self, src, body):
+        """An append or snapshot from `src`: refuse a stale term (False), else follow src."""
         if body["term"] < self.term:
             self._send(src, {"type": "raft_append_res", "term": self.term, "success": False,
                              "sent": body["sent"], "conflict_index": 0, "conflict_term": None})
-            return
+            return False
         if self.role != FOLLOWER or self.leader != src:
             self._become_follower(body["term"], leader=src)
         self._leader_seen = self.now
         self._election_deadline = self.now + self._election_timeout()
-        prev = body["prev_index"]
-        if prev > self.last_index or self.log[prev].term != body["prev_term"]:
+        return True
+
+    def _on_append(self, src, body):
+        if not self._follow(src, body):
+            return
+        prev, prev_term = body["prev_index"], body["prev_term"]
+        entries = [Entry(*e) for e in body["entries"]]
+        start = self.log.start
+        if prev < start:        # compacted here: committed, so the leader's entries match
+            prev, prev_term, entries = start, self.log[start].term, entries[start - prev:]
+        if prev > self.last_index or self.log[prev].term != prev_term:
             self._refuse_append(src, body, prev)
             return
-        match = self._store(prev, [Entry(*e) for e in body["entries"]])
+        match = self._store(prev, entries)
         self._follow_commit(body["commit"], match)
         if body["ack"]:
             self._send(src, {"type": "raft_append_res", "term": self.term, "success": True,
@@ -623,10 +732,29 @@ class Raft:
             index, term = self.last_index + 1, None
         else:
             index, term = prev, self.log[prev].term
-            while self.log[index - 1].term == term:
+            while index - 1 > self.log.start and self.log[index - 1].term == term:
                 index -= 1
         self._send(src, {"type": "raft_append_res", "term": self.term, "success": False,
                          "sent": body["sent"], "conflict_index": index, "conflict_term": term})
+
+    def _on_snapshot(self, src, body):
+        """Install a leader's snapshot unless our commit already covers it; keep the
+        entries after it when ours agree at its index (Raft section 7)."""
+        if not self._follow(src, body):
+            return
+        index, term = body["index"], body["last_term"]
+        if index > self.commit:
+            applied = self.log[self.log.start + 1:self.applied + 1]
+            self._applied_ids.difference_update(entry.id for entry in applied)
+            if index <= self.last_index and self.log[index].term == term:
+                self.log.compact(index)
+            else:
+                self.log.reset(index, term)
+            self.commit = self.applied = index
+            self.snapshot = self._ready.snapshot = body["state"]
+            self._ready.applied = []        # what they would have built, it replaces
+        self._send(src, {"type": "raft_append_res", "term": self.term, "success": True,
+                         "sent": body["sent"], "match": index})
 
     def _store(self, prev, entries):
         """Append after `prev`, dropping our suffix from the first conflict only (a
@@ -677,4 +805,4 @@ class Raft:
 
     _HANDLERS = {"raft_vote": _on_vote, "raft_vote_res": _on_vote_res,
                  "raft_append": _on_append, "raft_append_res": _on_append_res,
-                 "raft_forward": _on_forward}
+                 "raft_forward": _on_forward, "raft_snapshot": _on_snapshot}

@@ -15,10 +15,10 @@ and the median read latency (ms) from the history: the price of pulling on read.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from simrun import run_sim
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS_3D = ["--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100"]
@@ -31,16 +31,9 @@ def run_once(seed, stale_ms=None, time_limit=None, extra=(), node=ROOT / "broadc
     if time_limit is not None:
         flags[flags.index("--time-limit") + 1] = str(time_limit)
     node_args = [] if stale_ms is None else ["--stale-ms", str(stale_ms)]
-    with tempfile.TemporaryDirectory() as store:
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "broadcast", "--bin",
-               str(node), *flags, *extra, "--seed", str(seed),
-               "--no-progress", "--store", store, "--", *node_args]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        results_path = Path(store) / "latest" / "results.json"
-        if not results_path.exists():
-            sys.exit(f"simulator failed:\n{proc.stderr[-2000:]}")
-        results = json.loads(results_path.read_text())
-        read_ms = median_read_latency(Path(store) / "latest" / "history.jsonl")
+    with run_sim(["-w", "broadcast", "--bin", node, *flags, *extra,
+                  "--seed", seed, "--", *node_args]) as (results, run_dir):
+        read_ms = median_read_latency(run_dir / "history.jsonl")
     lat = results.get("stable_latencies") or {}
     return {"valid": results["valid"], "ops": results["op_count"],
             "msgs_per_op": results["net"]["servers"]["msgs_per_op"],

@@ -21,13 +21,13 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from fake_services import FakeSeqKV  # noqa: E402
+from simrun import run_sim  # noqa: E402
 
 FLAGS = ["--node-count", "3", "--rate", "100", "--nemesis", "partition"]
 
@@ -36,13 +36,9 @@ FLAGS = ["--node-count", "3", "--rate", "100", "--nemesis", "partition"]
 
 def sim_run(seed, time_limit):
     """One simulator run; returns (valid, servers msgs-per-op, final reads)."""
-    with tempfile.TemporaryDirectory() as store:
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "g-counter", "--bin", "./g_counter.py",
-               *FLAGS, "--time-limit", str(time_limit), "--seed", str(seed),
-               "--store", store, "--no-progress"]
-        subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=time_limit + 120)
-        with open(os.path.join(store, "latest", "results.json")) as f:
-            results = json.load(f)
+    with run_sim(["-w", "g-counter", "--bin", "./g_counter.py", *FLAGS, "--time-limit",
+                  time_limit, "--seed", seed], timeout=time_limit + 120) as (results, _):
+        pass
     return (results["valid"], results["net"]["servers"]["msgs_per_op"],
             results["checkers"]["workload"].get("final_reads"))
 

@@ -22,10 +22,9 @@ first poll returning a send held back by that partition.
 import argparse
 import json
 import statistics
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+from simrun import run_sim
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS_5C = ["--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]
@@ -33,16 +32,9 @@ FLAGS_5C = ["--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]
 
 def run_once(seed, node_count, extra=(), node=ROOT / "kafka_log.py"):
     """One simulator run; returns a dict of figures."""
-    with tempfile.TemporaryDirectory() as store:
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "kafka", "--bin",
-               str(node), "--node-count", str(node_count), *FLAGS_5C, *extra,
-               "--seed", str(seed), "--no-progress", "--store", store]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        results_path = Path(store) / "latest" / "results.json"
-        if not results_path.exists():
-            sys.exit(f"simulator failed:\n{proc.stderr[-2000:]}")
-        results = json.loads(results_path.read_text())
-        lag = poll_lag(Path(store) / "latest" / "history.jsonl")
+    with run_sim(["-w", "kafka", "--bin", node, "--node-count", node_count, *FLAGS_5C, *extra,
+                  "--seed", seed]) as (results, run_dir):
+        lag = poll_lag(run_dir / "history.jsonl")
     workload = results["checkers"]["workload"]
     return {"seed": seed, "valid": results["valid"], "checker": workload["valid"],
             "ops": results["op_count"],

@@ -5,11 +5,10 @@ partition nemesis a few times and print, per run, validity, availability and msg
     python3 bench/bench_txn.py [--runs 3] [--time-limit 20] [extra simulator flags...]
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
+
+from simrun import run_sim
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS_6C = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000",
@@ -19,13 +18,9 @@ FLAGS_6C = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000",
 
 def run_once(time_limit, extra):
     """One simulator run in a private store; returns its results.json as a dict."""
-    with tempfile.TemporaryDirectory() as store:
-        cmd = [sys.executable, "-m", "sim", "test", "-w", "txn-rw-register",
-               "--bin", os.path.join(ROOT, "txn_rw_register.py"), "--time-limit", str(time_limit),
-               *FLAGS_6C, "--store", store, "--no-progress", *extra]
-        subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(os.path.join(store, "latest", "results.json")) as f:
-            return json.load(f)
+    with run_sim(["-w", "txn-rw-register", "--bin", os.path.join(ROOT, "txn_rw_register.py"),
+                  "--time-limit", time_limit, *FLAGS_6C, *extra]) as (results, _):
+        return results
 
 
 def main():

@@ -5,7 +5,9 @@ from one heap; nothing sleeps. Each node is ticked right after every event it
 gets and again at its `next_deadline()`. Messages take a random latency, pass
 through JSON (as on the wire), may be reordered, and are dropped while their
 link is cut. The state machine is an append-only list of command ids: a read
-returns the whole list, which makes the checks exact (see `check_all`).
+returns the whole list, which makes the checks exact (see `check_all`). With
+`compact_every`, a node compacts its log into a snapshot (a copy of that list)
+once that many entries are applied past the last one.
 """
 import heapq
 import itertools
@@ -29,12 +31,15 @@ class Op:
 
 
 class Cluster:
-    def __init__(self, n=3, seed=0, timing=None, latency=(0.0002, 0.002)):
+    def __init__(self, n=3, seed=0, timing=None, latency=(0.0002, 0.002), flexible=False,
+                 compact_every=None):
         self.ids = [f"n{i}" for i in range(n)]
         self.rng = random.Random(seed)
         self.latency = latency
+        self.compact_every = compact_every
         self.now = 0.0
-        self.nodes = {i: Raft(i, self.ids, timing, seed=f"{seed}/{i}") for i in self.ids}
+        self.nodes = {i: Raft(i, self.ids, timing, seed=f"{seed}/{i}", flexible=flexible)
+                      for i in self.ids}
         self.blocked = set()                    # (src, dest) links that drop messages
         self.states = {i: [] for i in self.ids}  # applied command ids, in order
         self.applied_at = {i: {} for i in self.ids}  # log index -> command id
@@ -121,8 +126,12 @@ class Cluster:
             if (node_id, dest) not in self.blocked:
                 delay = self.rng.uniform(*self.latency)
                 self.at(self.now + delay, self._deliver, node_id, dest, json.dumps(body))
+        if ready.snapshot is not None:
+            self.states[node_id] = list(ready.snapshot)
         for applied in ready.applied:
             self._apply(node_id, applied)
+        if self.compact_every and node.applied - node.log.start >= self.compact_every:
+            node.compact(list(self.states[node_id]))
         for request in ready.reads:
             self._answer(request["op"], node_id, "ok", tuple(self.states[node_id]))
         for command in ready.rejected:

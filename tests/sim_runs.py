@@ -30,8 +30,8 @@ class SimRun:
 
     def __init__(self, store, args):
         self.store = store
-        cmd = [sys.executable, "-m", "sim", "test", *map(str, args), "--no-progress",
-               "--store", str(store)]
+        cmd = [sys.executable, "-m", "sim", "test", "--no-progress", "--store", str(store),
+               *map(str, args)]            # args last: node arguments may follow a "--"
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.finished = None

@@ -9,19 +9,11 @@ IDS = ["n0", "n1", "n2"]
 
 
 def start(node_id="n1"):
-    session = Session(["lin_kv.py"])
-    session.send({"src": "c0", "dest": node_id, "body": {"type": "init", "msg_id": 1,
-                  "node_id": node_id, "node_ids": IDS}})
-    assert session.expect_json()["body"]["type"] == "init_ok"
-    return session
+    return Session.initialised(["lin_kv.py"], node_id, IDS)
 
 
 def next_message(session, dest=None, kind=None):
-    """The next line to `dest` of type `kind`, skipping everything else."""
-    while True:
-        msg = session.expect_json()
-        if (dest is None or msg["dest"] == dest) and (kind is None or msg["body"]["type"] == kind):
-            return msg
+    return session.next_message(dest, kind)
 
 
 def peer(session, src, body, dest="n1"):

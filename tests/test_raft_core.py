@@ -4,7 +4,7 @@ re-election, a quiet heal, batching, forwarding, reads, and random partitions.
 Every time below is simulated time: nothing here depends on the machine's speed."""
 import pytest
 
-from raft import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Entry, Links, Raft, Timing
+from raft import CANDIDATE, FOLLOWER, LEADER, PRE_CANDIDATE, Entry, Links, Log, Raft, Timing
 from raft_cluster import Cluster
 
 T = Timing()
@@ -484,6 +484,78 @@ def test_a_read_renews_a_lapsed_lease_with_one_round_of_acks():
     assert raft.take_ready().reads == [{"op": "r"}]
 
 
+# -- flexible quorums ------------------------------------------------------------------------
+
+def test_flexible_quorums_meet_every_election_quorum():
+    quorums = {n: (Raft("n0", [f"n{i}" for i in range(n)], flexible=True).election_quorum,
+                   Raft("n0", [f"n{i}" for i in range(n)], flexible=True).quorum)
+               for n in range(1, 6)}
+    assert quorums == {1: (1, 1), 2: (2, 1), 3: (2, 2), 4: (3, 2), 5: (3, 3)}
+    assert Raft("n0", ["n0", "n1"]).quorum == 2             # a majority unless asked
+
+
+def test_a_flexible_pair_elects_with_both_votes_and_then_commits_on_the_leader_alone():
+    cluster = Cluster(2, seed=3, flexible=True)
+    leader = cluster.wait_for_leader()
+    follower = next(i for i in cluster.ids if i != leader)
+    cluster.run_for(0.5)
+    before = len(cluster.sent)
+    w, r = cluster.write(leader), cluster.read(leader)
+    assert cluster.ops[w].status == "ok" and cluster.ops[r].value[-1] == w
+    assert len(cluster.sent) == before                      # answered with no message
+    f = cluster.write(follower)
+    cluster.run_for(0.01)
+    assert cluster.ops[f].answered_by == [leader]           # one forward, answered by the leader
+    cluster.isolate(leader)
+    cluster.run_for(2.0)
+    assert cluster.leaders() == [leader]                    # the follower cannot win alone
+    assert cluster.ops[cluster.write(leader)].status == "ok"
+    cluster.heal()
+    cluster.run_for(0.5)
+    cluster.check_all()
+
+
+# -- compaction and snapshots ------------------------------------------------------------------
+
+def test_a_compacted_log_keeps_its_indices_and_refuses_what_it_dropped():
+    log = Log()
+    log += [Entry(1, f"c{i}", None) for i in range(1, 6)]
+    assert [e.id for e in log.compact(3)] == ["c1", "c2", "c3"]
+    assert (log.start, len(log), log[3], log[4].id, log[-1].id) == (3, 6, Entry(1, None, None),
+                                                                     "c4", "c5")
+    assert [e.id for e in log[4:]] == ["c4", "c5"]
+    del log[5:]
+    assert len(log) == 5
+    with pytest.raises(IndexError):
+        log[2]
+
+
+def test_an_append_reaching_into_the_compacted_part_is_taken_from_where_the_log_starts():
+    raft = node(term=2, log_terms=[1, 1, 2])
+    raft.commit = raft.applied = 3
+    raft.compact(state=["c1", "c2", "c3"])
+    reply = append(raft, "n2", term=2, prev_index=1, prev_term=1, entry_terms=[1, 2, 2])
+    assert reply["success"] and reply["match"] == 4
+    assert raft.log.start == 3 and [e.term for e in raft.log[4:]] == [2]
+
+
+def test_a_follower_behind_the_leaders_compaction_gets_the_snapshot_and_catches_up():
+    cluster = Cluster(3, seed=2, compact_every=10)
+    leader = cluster.wait_for_leader()
+    lagging = next(i for i in cluster.ids if i != leader)
+    cluster.isolate(lagging)
+    writes = [cluster.write(leader) for _ in range(30)]
+    cluster.run_for(0.5)
+    assert cluster.nodes[leader].log.start > 10             # the lagging node's next is gone
+    cluster.heal()
+    cluster.run_for(1.0)
+    assert cluster.messages("raft_snapshot")
+    assert cluster.states[lagging][-30:] == writes
+    assert cluster.ops[cluster.write(lagging)].status is None   # forwarded: the log goes on
+    cluster.run_for(0.1)
+    cluster.check_all()
+
+
 # -- one-way cuts ---------------------------------------------------------------------------
 
 def test_links_go_direct_until_a_peer_reports_losing_us():
@@ -559,8 +631,8 @@ def test_a_leader_keeps_serving_when_a_ring_starts():
 
 # -- random partitions --------------------------------------------------------------------
 
-def random_run(n, seed, duration=20.0, rate=40):
-    cluster = Cluster(n, seed=seed)
+def random_run(n, seed, duration=20.0, rate=40, **options):
+    cluster = Cluster(n, seed=seed, **options)
     rng = cluster.rng
     t = 0.0
     while t < duration:
@@ -593,9 +665,13 @@ def random_partition(cluster, rng):
         cluster.partition(ids[:k], ids[k:])
 
 
-@pytest.mark.parametrize("n,seed", [(3, s) for s in range(8)] + [(5, s) for s in range(4)])
-def test_random_partitions_keep_state_machines_safe(n, seed):
-    cluster = random_run(n, seed)
+@pytest.mark.parametrize("n,seed,options", [(3, s, {}) for s in range(8)]
+                         + [(5, s, {}) for s in range(4)]
+                         + [(3, s, {"compact_every": 20}) for s in range(4)]
+                         + [(2, s, {"flexible": True, "compact_every": 20}) for s in range(4)]
+                         + [(4, s, {"flexible": True}) for s in range(2)])
+def test_random_partitions_keep_state_machines_safe(n, seed, options):
+    cluster = random_run(n, seed, **options)
     cluster.check_all()
     cluster.leader()
     ok = [op for op in cluster.ops.values() if op.status == "ok"]

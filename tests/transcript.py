@@ -98,6 +98,23 @@ class Session:
     def expect_json(self, timeout=TIMEOUT):
         return json.loads(self.expect(timeout))
 
+    def next_message(self, dest=None, kind=None):
+        """The next message to `dest` of type `kind`, skipping everything else."""
+        while True:
+            msg = self.expect_json()
+            if (dest is None or msg["dest"] == dest) and (kind is None
+                                                          or msg["body"]["type"] == kind):
+                return msg
+
+    @classmethod
+    def initialised(cls, argv, node_id, node_ids):
+        """A live node that has answered init as `node_id` of `node_ids`."""
+        session = cls(argv)
+        session.send({"src": "c0", "dest": node_id, "body": {
+            "type": "init", "msg_id": 1, "node_id": node_id, "node_ids": list(node_ids)}})
+        assert session.expect_json()["body"]["type"] == "init_ok"
+        return session
+
     def close(self, timeout=TIMEOUT):
         """Close stdin, wait for exit; return (returncode, remaining client lines)."""
         self.proc.stdin.close()
